@@ -1,0 +1,127 @@
+//! Prefixed ULID identifiers (`sess_…`, `key_…`, `org_…`), parsed once at the edge.
+
+use std::fmt;
+
+/// A string that is not a well-formed id of the expected kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed {kind} id")]
+pub struct IdError {
+    pub kind: &'static str,
+}
+
+macro_rules! prefixed_ulid {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $kind:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The literal prefix of this id kind.
+            pub const PREFIX: &'static str = $prefix;
+
+            /// A new id; ULIDs sort by creation time.
+            pub fn generate() -> Self {
+                Self(format!("{}{}", $prefix, ulid::Ulid::new()))
+            }
+
+            /// Parses `<prefix><ULID>`; anything else is an [`IdError`].
+            pub fn parse(raw: &str) -> Result<Self, IdError> {
+                raw.strip_prefix($prefix)
+                    .and_then(|rest| ulid::Ulid::from_string(rest).ok())
+                    .map(|_| Self(raw.to_owned()))
+                    .ok_or(IdError { kind: $kind })
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// Wraps a value read back from our own store, which only ever holds parsed ids.
+            pub fn from_trusted(raw: String) -> Self {
+                Self(raw)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+prefixed_ulid!(
+    /// A session id, `sess_<ULID>` (api.md §1.8).
+    SessionId,
+    "sess_",
+    "session"
+);
+prefixed_ulid!(
+    /// An API key id, `key_<ULID>`.
+    ApiKeyId,
+    "key_",
+    "api key"
+);
+
+/// An organization id. Organizations created by wagate get `org_<ULID>`; organizations named by a
+/// JWT keep the identity provider's id (any non-empty string of at most 64 characters).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OrgId(String);
+
+impl OrgId {
+    pub const MAX_LEN: usize = 64;
+
+    pub fn generate() -> Self {
+        Self(format!("org_{}", ulid::Ulid::new()))
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, IdError> {
+        let ok = !raw.is_empty()
+            && raw.len() <= Self::MAX_LEN
+            && raw.bytes().all(|b| b.is_ascii_graphic());
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(IdError {
+                kind: "organization",
+            })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn from_trusted(raw: String) -> Self {
+        Self(raw)
+    }
+}
+
+impl fmt::Display for OrgId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_id_round_trips_and_rejects_other_prefixes() {
+        let id = SessionId::generate();
+        assert!(id.as_str().starts_with("sess_"));
+        assert_eq!(id.as_str().len(), 5 + 26);
+        assert_eq!(SessionId::parse(id.as_str()).unwrap(), id);
+        assert!(SessionId::parse("sess_nope").is_err());
+        assert!(SessionId::parse(&id.as_str().replace("sess_", "key_")).is_err());
+    }
+
+    #[test]
+    fn org_id_rejects_empty_long_and_whitespace() {
+        assert!(OrgId::parse("").is_err());
+        assert!(OrgId::parse("a b").is_err());
+        assert!(OrgId::parse(&"x".repeat(65)).is_err());
+        assert!(OrgId::parse("org-123").is_ok());
+    }
+}

@@ -1,0 +1,23 @@
+//! wagate's domain: the types every layer speaks and the ports (traits) that adapters implement.
+//!
+//! This crate never depends on a web framework, a database driver or a WhatsApp library.
+
+pub mod api_key;
+pub mod capability;
+pub mod clock;
+pub mod ids;
+pub mod organization;
+pub mod principal;
+pub mod session;
+pub mod store;
+pub mod token;
+
+pub use api_key::{ApiKey, ApiKeyState, RawApiKey};
+pub use capability::{Capability, CapabilitySet};
+pub use clock::{Clock, SystemClock};
+pub use ids::{ApiKeyId, IdError, OrgId, SessionId};
+pub use organization::Organization;
+pub use principal::{OrgRole, Principal, PrincipalKind};
+pub use session::{NewSession, Session, SessionStatus};
+pub use store::{Store, StoreError, StoreResult};
+pub use token::{TokenError, TokenVerifier, UserClaims};

@@ -1,0 +1,66 @@
+//! The storage port. Each backend (SQLite, PostgreSQL) implements [`Store`] with the same
+//! semantics; the conformance tests in `wagate-store` hold them to it.
+
+use async_trait::async_trait;
+
+use crate::{ApiKey, ApiKeyId, OrgId, Organization, Session, SessionId, SessionStatus};
+
+/// The two outcomes a caller can act on, plus everything else.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("store failure: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Every persistent operation wagate needs. Methods that take an organization never return
+/// another organization's rows.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Cheap round trip for `/readyz`.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Closes the pool after in-flight queries finish.
+    async fn close(&self);
+
+    // Organizations
+    async fn insert_organization(&self, org: &Organization) -> StoreResult<()>;
+    /// Creates the organization if it does not exist yet; returns whether it was created.
+    async fn ensure_organization(&self, org: &Organization) -> StoreResult<bool>;
+    /// Finds by id first, then by name.
+    async fn find_organization(&self, id_or_name: &str) -> StoreResult<Option<Organization>>;
+    async fn list_organizations(&self) -> StoreResult<Vec<Organization>>;
+    async fn count_organizations(&self) -> StoreResult<i64>;
+
+    // Sessions
+    async fn insert_session(&self, session: &Session) -> StoreResult<()>;
+    async fn get_session(&self, org: &OrgId, id: &SessionId) -> StoreResult<Option<Session>>;
+    /// Newest `created_at` first.
+    async fn list_sessions(&self, org: &OrgId) -> StoreResult<Vec<Session>>;
+    /// Returns whether a row was deleted.
+    async fn delete_session(&self, org: &OrgId, id: &SessionId) -> StoreResult<bool>;
+    /// Sessions per status over every organization (for `/metrics`).
+    async fn count_sessions_by_status(&self) -> StoreResult<Vec<(SessionStatus, i64)>>;
+
+    // API keys
+    async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()>;
+    async fn find_api_key_by_hash(&self, key_hash: &str) -> StoreResult<Option<ApiKey>>;
+    async fn get_api_key(&self, id: &ApiKeyId) -> StoreResult<Option<ApiKey>>;
+    /// Keys ordered by id; `org = None` lists every organization's keys. `after` is an exclusive
+    /// id bound for pagination.
+    async fn list_api_keys(
+        &self,
+        org: Option<&OrgId>,
+        after: Option<&ApiKeyId>,
+        limit: u32,
+    ) -> StoreResult<Vec<ApiKey>>;
+    /// Disables the key; `org = Some` restricts to that organization. Returns whether a row
+    /// changed.
+    async fn revoke_api_key(&self, org: Option<&OrgId>, id: &ApiKeyId) -> StoreResult<bool>;
+    /// Records use, best effort (callers throttle it).
+    async fn touch_api_key(&self, id: &ApiKeyId, at_ms: i64) -> StoreResult<()>;
+}

@@ -1,0 +1,108 @@
+//! Assembles the router: API routes (documented), probes, docs, and the cross-cutting layers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ApiError;
+use crate::middleware::rate_limit::CredentialLimiter;
+use crate::middleware::{auth, cors, deadline, envelope, metrics, request_id};
+use crate::openapi::ApiDoc;
+use crate::routes::{api_keys, docs, probes, sessions};
+use crate::state::{AppState, Services};
+
+/// The per-credential HTTP rate limit; `per_second = 0` disables it.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    pub per_second: u32,
+    pub burst: u32,
+}
+
+/// Transport settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    pub cors_origins: Vec<String>,
+    pub request_timeout: Duration,
+    pub rate_limit: RateLimit,
+    /// Largest JSON body accepted (api.md §1.12: 1 MiB).
+    pub body_limit: usize,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            cors_origins: Vec::new(),
+            request_timeout: Duration::from_secs(15),
+            rate_limit: RateLimit {
+                per_second: 100,
+                burst: 200,
+            },
+            body_limit: 1024 * 1024,
+        }
+    }
+}
+
+/// Every documented operation. Adding an operation = one `.routes(routes!(…))` line here.
+pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(sessions::list_sessions, sessions::create_session))
+        .routes(routes!(sessions::get_session, sessions::delete_session))
+        .routes(routes!(api_keys::list_api_keys, api_keys::create_api_key))
+        .routes(routes!(api_keys::revoke_api_key))
+}
+
+/// The whole HTTP surface of a node.
+pub fn router(
+    services: Arc<Services>,
+    metrics_handle: PrometheusHandle,
+    opts: &HttpOptions,
+) -> Router {
+    let limiter = CredentialLimiter::new(opts.rate_limit.per_second, opts.rate_limit.burst);
+    let state = AppState {
+        services,
+        limiter: limiter.map(Arc::new),
+        metrics: metrics_handle,
+    };
+    let (api, doc) = api_routes().split_for_parts();
+    let api = api
+        .route_layer(from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(DefaultBodyLimit::max(opts.body_limit))
+        .with_state(state.clone());
+    let doc_routes = Router::new()
+        .route("/api/v1/openapi.json", get(docs::openapi_json))
+        .route("/api/v1/openapi.yaml", get(docs::openapi_yaml))
+        .with_state(Arc::new(doc));
+    let probes = Router::new()
+        .route("/healthz", get(probes::healthz))
+        .route("/readyz", get(probes::readyz))
+        .route("/metrics", get(probes::metrics))
+        .with_state(state);
+
+    let mut app = Router::new()
+        .merge(api)
+        .merge(doc_routes)
+        .merge(probes)
+        // Only matched routes know their template; unmatched requests are counted by the fallback.
+        .route_layer(from_fn(metrics::record))
+        .fallback(|| async {
+            metrics::record_unmatched();
+            ApiError::route_not_found().into_response()
+        })
+        .layer(from_fn(envelope::method_not_allowed))
+        .layer(from_fn_with_state(opts.request_timeout, deadline::deadline))
+        .layer(CatchPanicLayer::custom(envelope::panic_response));
+    if let Some(cors) = cors::layer(&opts.cors_origins) {
+        app = app.layer(cors).layer(from_fn(cors::preflight_no_content));
+    }
+    app.layer(from_fn(request_id::request_id))
+}

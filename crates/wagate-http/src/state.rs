@@ -1,0 +1,26 @@
+//! What every handler can reach: the services, and the few things middleware needs.
+
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use wagate_domain::{Clock, Store};
+use wagate_service::{ApiKeyService, Authenticator, SessionService};
+
+use crate::middleware::rate_limit::CredentialLimiter;
+
+/// The services the HTTP layer calls.
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub authenticator: Authenticator,
+    pub sessions: SessionService,
+    pub api_keys: ApiKeyService,
+}
+
+/// Cheap to clone; shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) services: Arc<Services>,
+    pub(crate) limiter: Option<Arc<CredentialLimiter>>,
+    pub(crate) metrics: PrometheusHandle,
+}

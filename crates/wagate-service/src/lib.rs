@@ -1,0 +1,24 @@
+//! Services: the use cases behind every API operation and CLI command.
+//!
+//! Services take a [`Principal`](wagate_domain::Principal) and domain values, enforce the
+//! contract's rules (organization scoping, capabilities, key minting) and call the
+//! [`Store`](wagate_domain::Store). They never import a web framework, database driver or
+//! WhatsApp crate.
+
+pub mod access;
+pub mod api_keys;
+pub mod bootstrap;
+pub mod error;
+pub mod identity;
+pub mod organizations;
+pub mod pagination;
+pub mod sessions;
+
+pub use access::require;
+pub use api_keys::{ApiKeyService, CreateApiKey, CreatedApiKey};
+pub use bootstrap::{Bootstrap, bootstrap_if_empty};
+pub use error::{ServiceError, ServiceResult};
+pub use identity::{Authenticator, Credentials};
+pub use organizations::OrganizationService;
+pub use pagination::{Page, PageRequest};
+pub use sessions::{CreateSession, SessionDefaults, SessionService};

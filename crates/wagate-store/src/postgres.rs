@@ -1,0 +1,32 @@
+//! The cluster backend: a PostgreSQL database shared by every node.
+
+use std::time::Duration;
+
+use sqlx::postgres::PgPoolOptions;
+use wagate_domain::StoreResult;
+
+use crate::error;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// [`wagate_domain::Store`] on PostgreSQL.
+pub struct PostgresStore {
+    pool: sqlx::PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to `url` and migrates it (sqlx takes an advisory lock, so nodes starting
+    /// together migrate once).
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await
+            .map_err(error::map)?;
+        MIGRATOR.run(&pool).await.map_err(error::migrate)?;
+        Ok(Self { pool })
+    }
+}
+
+impl_shared_store!(PostgresStore);

@@ -1,0 +1,131 @@
+//! Configuration: flags win over `WAGATE_*` environment variables, which win over the optional
+//! TOML file, which wins over the defaults.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serde::Deserialize;
+
+/// Which WhatsApp network sessions connect to (engines arrive with the engine issue).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineKind {
+    Whatsapp,
+    Sim,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Where the data lives; shared by every command.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    pub data_dir: PathBuf,
+    /// `None` = the embedded SQLite file in `data_dir`.
+    pub database_url: Option<String>,
+}
+
+impl StoreConfig {
+    pub fn url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| wagate_store::sqlite_url_for_data_dir(&self.data_dir))
+    }
+}
+
+/// JWT verification against a JWKS (api.md §1.3, D2).
+#[derive(Debug, Clone)]
+pub struct JwtConfig {
+    pub jwks_url: String,
+    pub issuer: String,
+    pub audience: String,
+    pub org_claim: String,
+    pub org_role_claim: String,
+    pub role_claim: String,
+}
+
+/// Everything `wagate serve` needs, resolved.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    pub store: StoreConfig,
+    pub engine: EngineKind,
+    pub jwt: Option<JwtConfig>,
+    pub cors_origins: Vec<String>,
+    pub log_format: LogFormat,
+    pub node_id: String,
+    pub rate_limit_per_second: u32,
+    pub rate_limit_burst: u32,
+    pub request_timeout: Duration,
+    pub shutdown_timeout: Duration,
+    pub default_rate_per_min: i32,
+    pub default_rate_per_hour: i32,
+}
+
+impl ServeConfig {
+    /// Defaults for a node on `data_dir` (used by tests; `serve` resolves flags on top).
+    pub fn with_store(store: StoreConfig) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            store,
+            engine: EngineKind::Whatsapp,
+            jwt: None,
+            cors_origins: Vec::new(),
+            log_format: LogFormat::Text,
+            node_id: "gw-1".into(),
+            rate_limit_per_second: 100,
+            rate_limit_burst: 200,
+            request_timeout: Duration::from_secs(15),
+            shutdown_timeout: Duration::from_secs(30),
+            default_rate_per_min: 20,
+            default_rate_per_hour: 200,
+        }
+    }
+}
+
+/// The optional TOML file: same names as the long flags, with underscores.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub engine: Option<EngineKind>,
+    pub jwks_url: Option<String>,
+    pub jwt_issuer: Option<String>,
+    pub jwt_audience: Option<String>,
+    pub jwt_org_claim: Option<String>,
+    pub jwt_org_role_claim: Option<String>,
+    pub jwt_role_claim: Option<String>,
+    pub cors_origins: Option<Vec<String>>,
+    pub log_format: Option<LogFormat>,
+    pub node_id: Option<String>,
+    pub rate_limit_per_second: Option<u32>,
+    pub rate_limit_burst: Option<u32>,
+    pub request_timeout: Option<String>,
+    pub shutdown_timeout: Option<String>,
+    pub default_rate_per_min: Option<i32>,
+    pub default_rate_per_hour: Option<i32>,
+}
+
+impl FileConfig {
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let Some(path) = path else {
+            return Ok(Self::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
+    }
+}
+
+/// Parses `30s`, `15m`, `30d`… (humantime).
+pub fn parse_duration(raw: &str) -> anyhow::Result<Duration> {
+    humantime::parse_duration(raw).with_context(|| format!("invalid duration {raw:?}"))
+}

@@ -1,0 +1,215 @@
+//! A running node: store, services and HTTP server, with first-run bootstrap and graceful
+//! shutdown. `serve` runs one until SIGTERM/SIGINT; tests start them on loopback.
+
+use std::future::Future;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use anyhow::Context as _;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use wagate_domain::{Clock, Store, SystemClock, TokenVerifier};
+use wagate_http::{HttpOptions, RateLimit, Services};
+use wagate_jwks::{JwksConfig, JwksVerifier};
+use wagate_service::{
+    ApiKeyService, Authenticator, OrganizationService, SessionDefaults, SessionService,
+    bootstrap_if_empty,
+};
+
+use crate::config::ServeConfig;
+
+/// Name of the file the first-run key is written to (D2).
+pub const BOOTSTRAP_KEY_FILE: &str = "bootstrap-api-key";
+
+/// The process-wide Prometheus recorder (metrics macros need a global one).
+fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    if let Some(h) = HANDLE.get() {
+        return Ok(h.clone());
+    }
+    let handle = PrometheusBuilder::new()
+        .set_buckets(&[
+            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0,
+        ])
+        .context("configuring metrics buckets")?
+        .install_recorder()
+        .context("installing the metrics recorder")?;
+    Ok(HANDLE.get_or_init(|| handle).clone())
+}
+
+fn write_bootstrap_key(data_dir: &Path, key: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let path = data_dir.join(BOOTSTRAP_KEY_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    writeln!(file, "{key}")?;
+    Ok(())
+}
+
+fn verifier(config: &ServeConfig) -> anyhow::Result<Option<Arc<dyn TokenVerifier>>> {
+    let Some(jwt) = &config.jwt else {
+        return Ok(None);
+    };
+    let mut jwks = JwksConfig::new(&jwt.jwks_url, &jwt.issuer, &jwt.audience);
+    jwks.org_claim = jwt.org_claim.clone();
+    jwks.org_role_claim = jwt.org_role_claim.clone();
+    jwks.role_claim = jwt.role_claim.clone();
+    let v = JwksVerifier::new(jwks).context("configuring JWT verification")?;
+    Ok(Some(Arc::new(v)))
+}
+
+/// A node serving on a bound listener.
+pub struct Node {
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Node {
+    /// Opens the store, bootstraps an empty one, and serves on `listener` until
+    /// [`Node::shutdown`].
+    pub async fn start(config: ServeConfig, listener: TcpListener) -> anyhow::Result<Self> {
+        let addr = listener.local_addr()?;
+        let (tx, rx) = oneshot::channel::<()>();
+        let prepared = prepare(&config).await?;
+        let task = tokio::spawn(run(config, prepared, listener, async {
+            let _ = rx.await;
+        }));
+        Ok(Self {
+            addr,
+            shutdown: Some(tx),
+            task,
+        })
+    }
+
+    /// Stops accepting, finishes in-flight requests, closes the store.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.await.context("node task panicked")?
+    }
+}
+
+struct Prepared {
+    store: Arc<dyn Store>,
+    router: axum::Router,
+}
+
+async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
+    std::fs::create_dir_all(&config.store.data_dir).with_context(|| {
+        format!(
+            "creating data directory {}",
+            config.store.data_dir.display()
+        )
+    })?;
+    let url = config.store.url();
+    let store = wagate_store::open(&url)
+        .await
+        .context("opening the store")?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let orgs = OrganizationService::new(store.clone(), clock.clone());
+    let api_keys = ApiKeyService::new(store.clone(), clock.clone());
+    if let Some(boot) = bootstrap_if_empty(&orgs, &api_keys, store.as_ref()).await? {
+        write_bootstrap_key(&config.store.data_dir, boot.key.raw.expose())?;
+        tracing::info!(
+            organization = %boot.organization.id,
+            file = %config.store.data_dir.join(BOOTSTRAP_KEY_FILE).display(),
+            "first run: created organization `default` and an API key with every permission"
+        );
+        println!("{}", boot.key.raw.expose());
+    }
+    if config.engine != crate::config::EngineKind::Whatsapp {
+        tracing::info!(engine = ?config.engine, "engine selected");
+    }
+    let services = Arc::new(Services {
+        store: store.clone(),
+        clock: clock.clone(),
+        authenticator: Authenticator::new(store.clone(), verifier(config)?, clock.clone()),
+        sessions: SessionService::new(
+            store.clone(),
+            clock.clone(),
+            SessionDefaults {
+                gateway_id: config.node_id.clone(),
+                rate_per_min: config.default_rate_per_min,
+                rate_per_hour: config.default_rate_per_hour,
+            },
+        ),
+        api_keys,
+    });
+    let options = HttpOptions {
+        cors_origins: config.cors_origins.clone(),
+        request_timeout: config.request_timeout,
+        rate_limit: RateLimit {
+            per_second: config.rate_limit_per_second,
+            burst: config.rate_limit_burst,
+        },
+        ..HttpOptions::default()
+    };
+    let router = wagate_http::router(services, metrics_handle()?, &options);
+    Ok(Prepared { store, router })
+}
+
+async fn run(
+    config: ServeConfig,
+    prepared: Prepared,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (stopping_tx, stopping_rx) = oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        let _ = stopping_tx.send(());
+        tracing::info!("shutting down: finishing in-flight requests");
+    };
+    let server = axum::serve(listener, prepared.router).with_graceful_shutdown(signal);
+    let mut server = std::pin::pin!(server.into_future());
+    // Past the grace period after shutdown begins, stop waiting for stragglers.
+    let result = tokio::select! {
+        r = &mut server => r.map_err(anyhow::Error::from),
+        () = async {
+            let _ = stopping_rx.await;
+            tokio::time::sleep(config.shutdown_timeout).await;
+        } => {
+            tracing::warn!("shutdown grace period over; dropping remaining connections");
+            Ok(())
+        }
+    };
+    prepared.store.close().await;
+    tracing::info!("stopped");
+    result
+}
+
+/// `wagate serve`: runs until SIGTERM or SIGINT.
+pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    tracing::info!(listen = %listener.local_addr()?, backend = ?wagate_store::Backend::of_url(&config.store.url()).ok(), "wagate serving");
+    let prepared = prepare(&config).await?;
+    run(config, prepared, listener, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot install signal handlers; stop with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+        _ = int.recv() => tracing::info!("SIGINT received"),
+    }
+}
