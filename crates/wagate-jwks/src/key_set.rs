@@ -112,10 +112,11 @@ fn parse_jwk(jwk: &Value) -> Result<VerificationKey, &'static str> {
         _ => return Err("unsupported `kty`"),
     };
     let key = key.map_err(|_| "malformed key material")?;
-    if let Some(alg) = jwk.get("alg") {
-        if alg.as_str() != Some(algorithm_name(algorithm)) {
-            return Err("`alg` does not match the key type or is not accepted");
-        }
+    if jwk
+        .get("alg")
+        .is_some_and(|alg| alg.as_str() != Some(algorithm_name(algorithm)))
+    {
+        return Err("`alg` does not match the key type or is not accepted");
     }
     let kid = match jwk.get("kid") {
         None | Some(Value::Null) => None,

@@ -16,7 +16,7 @@ use wagate_jwks::{JwksConfig, JwksSetupError, JwksVerifier};
 const ISSUER: &str = "https://auth.example.test";
 const AUDIENCE: &str = "https://gateway.example.test";
 
-/// Throttle used by tests that need to see a later refresh happen.
+/// `refresh_after` / `min_refresh_interval` for tests that wait for a later refresh.
 const SHORT_INTERVAL: Duration = Duration::from_millis(500);
 
 fn config(server: &JwksServer) -> JwksConfig {
@@ -397,14 +397,14 @@ async fn stale_key_set_is_refreshed_after_refresh_after() {
     let key = SigningKey::ed25519("ed-1");
     let server = JwksServer::start(vec![key.public_jwk()]).await;
     let verifier = verifier_with(JwksConfig {
-        refresh_after: Duration::from_millis(200),
+        refresh_after: SHORT_INTERVAL,
         ..config(&server)
     });
     let token = key.sign(&valid_claims());
     verifier.verify(&token).await.expect("valid token");
     verifier.verify(&token).await.expect("valid token");
     assert_eq!(server.fetch_count(), 1);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(SHORT_INTERVAL + Duration::from_millis(200)).await;
     verifier.verify(&token).await.expect("valid token");
     assert_eq!(server.fetch_count(), 2);
 }
@@ -457,7 +457,7 @@ async fn unknown_kid_refreshes_are_throttled() {
         "refresh throttled within the interval"
     );
 
-    tokio::time::sleep(SHORT_INTERVAL + Duration::from_millis(100)).await;
+    tokio::time::sleep(SHORT_INTERVAL + Duration::from_millis(200)).await;
     assert_invalid(verifier.verify(&ghost_b).await, "unknown key id");
     assert_eq!(
         server.fetch_count(),
@@ -471,13 +471,13 @@ async fn failed_refresh_keeps_cached_key_set() {
     let key = SigningKey::ed25519("ed-1");
     let server = JwksServer::start(vec![key.public_jwk()]).await;
     let verifier = verifier_with(JwksConfig {
-        refresh_after: Duration::from_millis(200),
+        refresh_after: SHORT_INTERVAL,
         ..config(&server)
     });
     let token = key.sign(&valid_claims());
     verifier.verify(&token).await.expect("valid token");
     server.set_failing(true);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(SHORT_INTERVAL + Duration::from_millis(200)).await;
     verifier
         .verify(&token)
         .await
@@ -536,7 +536,7 @@ async fn failed_first_fetch_is_retried_after_min_refresh_interval() {
     );
 
     server.set_keys(vec![key.public_jwk()]);
-    tokio::time::sleep(SHORT_INTERVAL + Duration::from_millis(100)).await;
+    tokio::time::sleep(SHORT_INTERVAL + Duration::from_millis(200)).await;
     verifier.verify(&token).await.expect("keys published");
     assert_eq!(server.fetch_count(), 2);
 }

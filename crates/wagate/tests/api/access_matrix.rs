@@ -1,0 +1,243 @@
+//! Every documented operation, three ways: no credential (401), a key of another organization
+//! (404 for the other organization's resources), a key lacking the operation's capability (403).
+//! The table must cover exactly the operations in the OpenAPI document.
+
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use wagate_test_support::node::TestNode;
+
+/// How a caller of another organization must be answered.
+#[derive(Clone, Copy)]
+enum Foreign {
+    /// The path names a resource of the first organization: `404`.
+    NotFound,
+    /// A collection: the caller only ever sees its own organization's data.
+    OwnDataOnly,
+}
+
+struct Op {
+    method: Method,
+    path: &'static str,
+    cap: &'static str,
+    body: Option<Value>,
+    foreign: Foreign,
+}
+
+fn ops() -> Vec<Op> {
+    let op = |method, path, cap, body, foreign| Op {
+        method,
+        path,
+        cap,
+        body,
+        foreign,
+    };
+    vec![
+        op(
+            Method::GET,
+            "/api/v1/sessions",
+            "manage",
+            None,
+            Foreign::OwnDataOnly,
+        ),
+        op(
+            Method::POST,
+            "/api/v1/sessions",
+            "manage",
+            Some(json!({})),
+            Foreign::OwnDataOnly,
+        ),
+        op(
+            Method::GET,
+            "/api/v1/sessions/{session}",
+            "manage",
+            None,
+            Foreign::NotFound,
+        ),
+        op(
+            Method::DELETE,
+            "/api/v1/sessions/{session}",
+            "manage",
+            None,
+            Foreign::NotFound,
+        ),
+        op(
+            Method::GET,
+            "/api/v1/api-keys",
+            "manage",
+            None,
+            Foreign::OwnDataOnly,
+        ),
+        op(
+            Method::POST,
+            "/api/v1/api-keys",
+            "manage",
+            Some(json!({"permissions": ["read"]})),
+            Foreign::OwnDataOnly,
+        ),
+        op(
+            Method::DELETE,
+            "/api/v1/api-keys/{id}",
+            "manage",
+            None,
+            Foreign::NotFound,
+        ),
+    ]
+}
+
+fn all_but(cap: &str) -> String {
+    ["read", "send", "manage", "events"]
+        .into_iter()
+        .filter(|c| *c != cap)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A path with its parameters filled by resources of the bootstrap organization.
+async fn concrete(node: &TestNode, template: &str) -> String {
+    let mut path = template.to_owned();
+    if path.contains("{session}") {
+        path = path.replace("{session}", &node.create_session("target").await);
+    }
+    if path.contains("{id}") {
+        let key = node.key_in(&node.default_org().await, "read", None).await;
+        path = path.replace("{id}", &key.id);
+    }
+    path
+}
+
+fn send(node: &TestNode, key: Option<&str>, op: &Op, path: &str) -> reqwest::RequestBuilder {
+    let mut req = match key {
+        Some(k) => node.with_key(k, op.method.clone(), path),
+        None => node.anon(op.method.clone(), path),
+    };
+    if let Some(body) = &op.body {
+        req = req.json(body);
+    }
+    req
+}
+
+#[tokio::test]
+async fn table_covers_exactly_the_documented_operations() {
+    let doc = serde_json::to_value(wagate_http::openapi::document()).unwrap();
+    let documented: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.to_uppercase(), path.clone()))
+        })
+        .collect();
+    let tabled: BTreeSet<(String, String)> = ops()
+        .iter()
+        .map(|o| (o.method.to_string(), o.path.to_owned()))
+        .collect();
+    assert_eq!(documented, tabled);
+}
+
+#[tokio::test]
+async fn every_operation_without_credential_is_401() {
+    let node = TestNode::start().await;
+    for op in ops() {
+        let path = concrete(&node, op.path).await;
+        let res = send(&node, None, &op, &path).send().await.unwrap();
+        assert_eq!(res.status(), 401, "{} {}", op.method, op.path);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(
+            body["error"]["code"], "unauthorized",
+            "{} {}",
+            op.method, op.path
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_operation_with_a_key_lacking_its_capability_is_403() {
+    let node = TestNode::start().await;
+    let org = node.default_org().await;
+    for op in ops() {
+        let path = concrete(&node, op.path).await;
+        let weak = node.key_in(&org, &all_but(op.cap), None).await;
+        let res = send(&node, Some(&weak.key), &op, &path)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "{} {}", op.method, op.path);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(
+            body["error"]["message"],
+            format!("missing required capability: {}", op.cap),
+            "{} {}",
+            op.method,
+            op.path
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_operation_with_another_organizations_key_never_reaches_our_data() {
+    let node = TestNode::start().await;
+    let ours = node.create_session("ours").await;
+    let stranger = node.new_org_key("read,send,manage,events").await;
+    for op in ops() {
+        let path = concrete(&node, op.path).await;
+        let res = send(&node, Some(&stranger.key), &op, &path)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        match op.foreign {
+            Foreign::NotFound => {
+                assert_eq!(status, 404, "{} {}", op.method, op.path);
+                assert_eq!(body["error"]["code"], "not_found");
+            }
+            Foreign::OwnDataOnly => {
+                assert!(status.is_success(), "{} {}: {status}", op.method, op.path);
+                let text = body.to_string();
+                assert!(
+                    !text.contains(&ours),
+                    "{} {} leaked a session",
+                    op.method,
+                    op.path
+                );
+                if let Some(org) = body["organizationId"].as_str() {
+                    assert_eq!(org, stranger.org.as_str(), "{} {}", op.method, op.path);
+                }
+                for item in body["data"].as_array().into_iter().flatten() {
+                    assert_eq!(item["organizationId"], stranger.org.as_str());
+                }
+            }
+        }
+    }
+    // The first organization's session is untouched by all of that.
+    let res = node
+        .req(Method::GET, &format!("/api/v1/sessions/{ours}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn foreign_session_is_404_even_without_the_capability() {
+    let node = TestNode::start().await;
+    let ours = node.create_session("ours").await;
+    let stranger = node.new_org_key("read").await;
+    let res = node
+        .with_key(
+            &stranger.key,
+            Method::GET,
+            &format!("/api/v1/sessions/{ours}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["message"], "session not found");
+}

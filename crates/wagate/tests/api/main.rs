@@ -1,0 +1,11 @@
+//! HTTP tests through the real router on loopback, against the backend chosen by
+//! `WAGATE_TEST_BACKEND` (one test binary, as the suite's entry point).
+
+mod access_matrix;
+mod api_keys;
+mod fuzz;
+mod jwt;
+mod openapi;
+mod probes;
+mod sessions;
+mod transport;
