@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use reqwest::{Method, RequestBuilder};
+use serde_json::Value;
 use tokio::net::TcpListener;
 use wagate::config::{ServeConfig, StoreConfig};
 use wagate::node::{BOOTSTRAP_KEY_FILE, Node};
@@ -21,6 +22,27 @@ pub struct TestNode {
     pub key: String,
     pub client: reqwest::Client,
     store: Arc<dyn Store>,
+}
+
+/// An answer, read whole: status, headers and the body as JSON (`null` when empty, a string when
+/// not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// `error.code` of an error envelope.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or_default()
+    }
+
+    /// `error.message` of an error envelope.
+    pub fn message(&self) -> &str {
+        self.body["error"]["message"].as_str().unwrap_or_default()
+    }
 }
 
 /// A key minted for a test, with its organization.
@@ -94,6 +116,48 @@ impl TestNode {
         self.anon(method, path).bearer_auth(key)
     }
 
+    /// Sends `method path` with `key` as Bearer (none when `None`) and `body` as JSON.
+    pub async fn call(
+        &self,
+        key: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut req = match key {
+            Some(k) => self.with_key(k, method, path),
+            None => self.anon(method, path),
+        };
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let res = req.send().await.expect("request reaches the node");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("read body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// `GET path` with the bootstrap key.
+    pub async fn get(&self, path: &str) -> Reply {
+        self.call(Some(&self.key), Method::GET, path, None).await
+    }
+
+    /// `POST path` with the bootstrap key and a JSON body.
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.call(Some(&self.key), Method::POST, path, Some(&body))
+            .await
+    }
+
     /// A request with the bootstrap (all-permission) key.
     pub fn req(&self, method: Method, path: &str) -> RequestBuilder {
         self.with_key(&self.key, method, path)
@@ -152,14 +216,10 @@ impl TestNode {
 
     /// Creates a session with the bootstrap key and returns its id.
     pub async fn create_session(&self, label: &str) -> String {
-        let res = self
-            .req(Method::POST, "/api/v1/sessions")
-            .json(&serde_json::json!({ "label": label }))
-            .send()
-            .await
-            .expect("create session");
-        assert_eq!(res.status(), 201, "create session");
-        let body: serde_json::Value = res.json().await.expect("json");
-        body["id"].as_str().expect("id").to_owned()
+        let reply = self
+            .post("/api/v1/sessions", serde_json::json!({ "label": label }))
+            .await;
+        assert_eq!(reply.status, 201, "create session: {:?}", reply.body);
+        reply.body["id"].as_str().expect("id").to_owned()
     }
 }

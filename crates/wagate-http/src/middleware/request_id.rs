@@ -1,10 +1,12 @@
 //! `X-Request-Id` (api.md §1.13): a caller's value of 1–128 visible ASCII characters is kept,
-//! anything else is replaced by a fresh ULID; the value is echoed on every response.
+//! anything else is replaced by a fresh ULID; the value is echoed on every response and names the
+//! request's log span (5xx answers are logged at `error`, the rest at `debug`).
 
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
+use tracing::Instrument as _;
 
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -30,11 +32,17 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
         path = %req.uri().path(),
         request_id = %String::from_utf8_lossy(id.as_bytes()),
     );
-    let mut response = {
-        let _enter = span.enter();
-        next.run(req)
-    }
-    .await;
+    let started = std::time::Instant::now();
+    let mut response = next.run(req).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::error!(status, elapsed_ms, "request failed");
+        } else {
+            tracing::debug!(status, elapsed_ms, "request");
+        }
+    });
     response.headers_mut().insert(X_REQUEST_ID.clone(), id);
     response
 }

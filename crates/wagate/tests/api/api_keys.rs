@@ -3,56 +3,47 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 use wagate_domain::SessionId;
-use wagate_test_support::node::TestNode;
+use wagate_test_support::node::{Reply, TestNode};
 
-async fn create(node: &TestNode, key: &str, body: Value) -> (u16, Value) {
-    let res = node
-        .with_key(key, Method::POST, "/api/v1/api-keys")
-        .json(&body)
-        .send()
+async fn create(node: &TestNode, key: &str, body: Value) -> Reply {
+    node.call(Some(key), Method::POST, "/api/v1/api-keys", Some(&body))
         .await
-        .unwrap();
-    (res.status().as_u16(), res.json().await.unwrap())
+}
+
+async fn status_with(node: &TestNode, key: &str, method: Method, path: &str) -> u16 {
+    node.call(Some(key), method, path, None).await.status
+}
+
+fn secret(reply: &Reply) -> &str {
+    reply.body["key"].as_str().expect("secret in a created key")
 }
 
 #[tokio::test]
 async fn created_key_is_shown_once_and_works() {
     let node = TestNode::start().await;
-    let (status, body) = create(
-        &node,
-        &node.key,
-        json!({"name": "crm", "permissions": ["read", "manage"]}),
-    )
-    .await;
-    assert_eq!(status, 201);
-    let secret = body["key"].as_str().unwrap();
-    assert!(secret.starts_with("wa_"));
-    assert_eq!(body["permissions"], json!(["read", "manage"]));
-    assert_eq!(body["state"], "active");
-    assert_eq!(body["name"], "crm");
-    let res = node
-        .with_key(secret, Method::GET, "/api/v1/sessions")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    // Listing never shows a secret again.
-    let list: Value = node
-        .req(Method::GET, "/api/v1/api-keys")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(!list.to_string().contains(secret));
-    assert!(
-        list["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|k| k["id"] == body["id"])
+    let body = json!({"name": "crm", "permissions": ["read", "manage"]});
+    let created = create(&node, &node.key, body).await;
+    assert_eq!(created.status, 201);
+    assert!(secret(&created).starts_with("wa_"));
+    assert_eq!(created.body["permissions"], json!(["read", "manage"]));
+    assert_eq!(created.body["state"], "active");
+    assert_eq!(created.body["name"], "crm");
+    assert_eq!(
+        status_with(&node, secret(&created), Method::GET, "/api/v1/sessions").await,
+        200
     );
+    let list = node.get("/api/v1/api-keys").await.body;
+    assert!(
+        !list.to_string().contains(secret(&created)),
+        "never shown again"
+    );
+    let ids: Vec<&Value> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| &k["id"])
+        .collect();
+    assert!(ids.contains(&&created.body["id"]));
 }
 
 #[tokio::test]
@@ -84,36 +75,22 @@ async fn jwt_shaped_bearer_is_never_retried_as_a_key() {
 #[tokio::test]
 async fn revoked_key_fails_on_the_very_next_request() {
     let node = TestNode::start().await;
-    let (_, body) = create(&node, &node.key, json!({"permissions": ["manage"]})).await;
-    let (id, secret) = (body["id"].as_str().unwrap(), body["key"].as_str().unwrap());
+    let created = create(&node, &node.key, json!({"permissions": ["manage"]})).await;
+    let id = created.body["id"].as_str().unwrap();
     assert_eq!(
-        node.with_key(secret, Method::GET, "/api/v1/sessions")
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        status_with(&node, secret(&created), Method::GET, "/api/v1/sessions").await,
         200
     );
-    let res = node
-        .req(Method::DELETE, &format!("/api/v1/api-keys/{id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
-    let res = node
-        .with_key(secret, Method::GET, "/api/v1/sessions")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
-    let list: Value = node
-        .req(Method::GET, "/api/v1/api-keys")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let revoke = format!("/api/v1/api-keys/{id}");
+    assert_eq!(
+        status_with(&node, &node.key, Method::DELETE, &revoke).await,
+        204
+    );
+    assert_eq!(
+        status_with(&node, secret(&created), Method::GET, "/api/v1/sessions").await,
+        401
+    );
+    let list = node.get("/api/v1/api-keys").await.body;
     let listed = list["data"]
         .as_array()
         .unwrap()
@@ -126,20 +103,16 @@ async fn revoked_key_fails_on_the_very_next_request() {
 #[tokio::test]
 async fn a_key_can_revoke_itself() {
     let node = TestNode::start().await;
-    let (_, body) = create(&node, &node.key, json!({"permissions": ["manage"]})).await;
-    let (id, secret) = (body["id"].as_str().unwrap(), body["key"].as_str().unwrap());
-    let res = node
-        .with_key(secret, Method::DELETE, &format!("/api/v1/api-keys/{id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
-    let res = node
-        .with_key(secret, Method::GET, "/api/v1/api-keys")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
+    let created = create(&node, &node.key, json!({"permissions": ["manage"]})).await;
+    let revoke = format!("/api/v1/api-keys/{}", created.body["id"].as_str().unwrap());
+    assert_eq!(
+        status_with(&node, secret(&created), Method::DELETE, &revoke).await,
+        204
+    );
+    assert_eq!(
+        status_with(&node, secret(&created), Method::GET, "/api/v1/api-keys").await,
+        401
+    );
 }
 
 #[tokio::test]
@@ -148,11 +121,10 @@ async fn cannot_mint_permissions_the_caller_does_not_hold() {
     let manager = node
         .key_in(&node.default_org().await, "read,manage", None)
         .await;
-    let (status, body) = create(&node, &manager.key, json!({"permissions": ["send"]})).await;
-    assert_eq!(status, 403);
-    assert_eq!(body["error"]["code"], "forbidden");
-    let (status, _) = create(&node, &manager.key, json!({"permissions": ["read"]})).await;
-    assert_eq!(status, 201);
+    let refused = create(&node, &manager.key, json!({"permissions": ["send"]})).await;
+    assert_eq!((refused.status, refused.code()), (403, "forbidden"));
+    let allowed = create(&node, &manager.key, json!({"permissions": ["read"]})).await;
+    assert_eq!(allowed.status, 201);
 }
 
 #[tokio::test]
@@ -164,46 +136,39 @@ async fn cannot_mint_sessions_the_caller_is_not_limited_to() {
     let limited = node
         .key_in(&org, "manage", Some(vec![SessionId::parse(&a).unwrap()]))
         .await;
-    let (status, _) = create(&node, &limited.key, json!({"permissions": ["manage"]})).await;
-    assert_eq!(status, 403, "unlimited key from a limited one");
-    let (status, _) = create(
-        &node,
-        &limited.key,
-        json!({"permissions": ["manage"], "sessions": [b]}),
-    )
-    .await;
-    assert_eq!(status, 403, "another session");
-    let (status, body) = create(
+    let unlimited = create(&node, &limited.key, json!({"permissions": ["manage"]})).await;
+    assert_eq!(unlimited.status, 403, "unlimited key from a limited one");
+    let other = json!({"permissions": ["manage"], "sessions": [b]});
+    assert_eq!(
+        create(&node, &limited.key, other).await.status,
+        403,
+        "another session"
+    );
+    let same = create(
         &node,
         &limited.key,
         json!({"permissions": ["manage"], "sessions": [a]}),
     )
     .await;
-    assert_eq!(status, 201);
-    assert_eq!(body["sessions"], json!([a]));
+    assert_eq!(same.status, 201);
+    assert_eq!(same.body["sessions"], json!([a]));
 }
 
 #[tokio::test]
 async fn minted_key_cannot_outlive_its_minter() {
     let node = TestNode::start().await;
     let far = 4_102_444_800_000_i64; // 2100-01-01
-    let (_, short) = create(
-        &node,
-        &node.key,
-        json!({"permissions": ["manage"], "expiresAt": far - 1000}),
-    )
-    .await;
-    let short_key = short["key"].as_str().unwrap();
-    let (status, _) = create(
-        &node,
-        short_key,
-        json!({"permissions": ["manage"], "expiresAt": far}),
-    )
-    .await;
-    assert_eq!(status, 403);
-    let (status, child) = create(&node, short_key, json!({"permissions": ["manage"]})).await;
-    assert_eq!(status, 201);
-    assert_eq!(child["expiresAt"], far - 1000);
+    let short_lived = json!({"permissions": ["manage"], "expiresAt": far - 1000});
+    let short = create(&node, &node.key, short_lived).await;
+    let longer = json!({"permissions": ["manage"], "expiresAt": far});
+    assert_eq!(create(&node, secret(&short), longer).await.status, 403);
+    let child = create(&node, secret(&short), json!({"permissions": ["manage"]})).await;
+    assert_eq!(child.status, 201);
+    assert_eq!(
+        child.body["expiresAt"],
+        far - 1000,
+        "inherits the minter's expiry"
+    );
 }
 
 #[tokio::test]
@@ -219,9 +184,12 @@ async fn invalid_key_requests_are_validation_errors() {
         json!({"permissions": ["read"], "extra": true}),
         json!({}),
     ] {
-        let (status, res) = create(&node, &node.key, body.clone()).await;
-        assert_eq!(status, 400, "{body}");
-        assert_eq!(res["error"]["code"], "validation_error", "{body}");
+        let reply = create(&node, &node.key, body.clone()).await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (400, "validation_error"),
+            "{body}"
+        );
     }
 }
 
@@ -233,20 +201,17 @@ async fn expired_key_is_401() {
         .unwrap()
         .as_millis() as i64
         + 300;
-    let (_, body) = create(
+    let created = create(
         &node,
         &node.key,
         json!({"permissions": ["manage"], "expiresAt": soon}),
     )
     .await;
-    let secret = body["key"].as_str().unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    let res = node
-        .with_key(secret, Method::GET, "/api/v1/sessions")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
+    assert_eq!(
+        status_with(&node, secret(&created), Method::GET, "/api/v1/sessions").await,
+        401
+    );
 }
 
 #[tokio::test]
@@ -255,78 +220,56 @@ async fn keys_page_with_opaque_cursors() {
     for _ in 0..4 {
         create(&node, &node.key, json!({"permissions": ["read"]})).await;
     }
-    // 5 keys: the bootstrap key plus four.
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    let mut pages = 0;
+    // Five keys: the bootstrap key plus four, in pages of two.
+    let (mut seen, mut cursor, mut pages) = (Vec::new(), None::<String>, 0);
     loop {
         let path = match &cursor {
             Some(c) => format!("/api/v1/api-keys?limit=2&cursor={c}"),
             None => "/api/v1/api-keys?limit=2".to_owned(),
         };
-        let page: Value = node
-            .req(Method::GET, &path)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page = node.get(&path).await.body;
         pages += 1;
-        seen.extend(
-            page["data"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|k| k["id"].as_str().unwrap().to_owned()),
-        );
+        for key in page["data"].as_array().unwrap() {
+            seen.push(key["id"].as_str().unwrap().to_owned());
+        }
         match page["nextCursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
             None => break,
         }
     }
     assert_eq!(pages, 3);
-    assert_eq!(seen.len(), 5);
-    let mut sorted = seen.clone();
-    sorted.dedup();
-    assert_eq!(sorted.len(), 5, "no key twice");
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!((seen.len(), unique.len()), (5, 5), "every key once");
 }
 
 #[tokio::test]
 async fn bad_cursor_and_non_integer_limit_are_validation_errors() {
     let node = TestNode::start().await;
-    for path in [
-        "/api/v1/api-keys?cursor=garbage",
-        "/api/v1/api-keys?limit=ten",
-    ] {
-        let res = node.req(Method::GET, path).send().await.unwrap();
-        assert_eq!(res.status(), 400, "{path}");
-        let body: Value = res.json().await.unwrap();
-        assert_eq!(body["error"]["code"], "validation_error");
-    }
-    let res = node
-        .req(Method::GET, "/api/v1/api-keys?cursor=garbage")
-        .send()
-        .await
-        .unwrap();
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(body["error"]["message"], "invalid cursor");
+    let bad_cursor = node.get("/api/v1/api-keys?cursor=garbage").await;
+    assert_eq!(
+        (bad_cursor.status, bad_cursor.message()),
+        (400, "invalid cursor")
+    );
+    let bad_limit = node.get("/api/v1/api-keys?limit=ten").await;
+    assert_eq!(
+        (bad_limit.status, bad_limit.code()),
+        (400, "validation_error")
+    );
 }
 
 #[tokio::test]
 async fn revoking_another_organizations_key_is_404_and_leaves_it_working() {
     let node = TestNode::start().await;
     let stranger = node.new_org_key("manage").await;
-    let res = node
-        .req(Method::DELETE, &format!("/api/v1/api-keys/{}", stranger.id))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 404);
-    let res = node
-        .with_key(&stranger.key, Method::GET, "/api/v1/sessions")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let revoke = format!("/api/v1/api-keys/{}", stranger.id);
+    assert_eq!(
+        status_with(&node, &node.key, Method::DELETE, &revoke).await,
+        404
+    );
+    assert_eq!(
+        status_with(&node, &stranger.key, Method::GET, "/api/v1/sessions").await,
+        200
+    );
 }

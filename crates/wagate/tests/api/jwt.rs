@@ -4,14 +4,16 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use wagate::config::JwtConfig;
 use wagate_test_support::jwt::{JwksServer, SigningKey, claims};
-use wagate_test_support::node::TestNode;
+use wagate_test_support::node::{Reply, TestNode};
 
 const ISS: &str = "https://auth.example";
 const AUD: &str = "https://auth.example";
 
-async fn node_with_jwks(jwks: &JwksServer) -> TestNode {
+/// A node trusting a JWKS server that publishes `key`.
+async fn node_trusting(key: &SigningKey) -> (JwksServer, TestNode) {
+    let jwks = JwksServer::start(vec![key.public_jwk()]).await;
     let url = jwks.url();
-    TestNode::start_with(move |c| {
+    let node = TestNode::start_with(move |c| {
         c.jwt = Some(JwtConfig {
             jwks_url: url,
             issuer: ISS.into(),
@@ -21,137 +23,135 @@ async fn node_with_jwks(jwks: &JwksServer) -> TestNode {
             role_claim: "role".into(),
         });
     })
-    .await
+    .await;
+    (jwks, node)
+}
+
+fn token(key: &SigningKey, sub: &str, org: Option<&str>, role: Option<&str>) -> String {
+    key.sign(&claims(ISS, AUD, sub, org, role))
+}
+
+async fn as_user(
+    node: &TestNode,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> Reply {
+    node.call(Some(token), method, path, body.as_ref()).await
 }
 
 #[tokio::test]
 async fn owner_token_creates_its_organization_and_manages_sessions() {
     let key = SigningKey::ed25519("k1");
-    let jwks = JwksServer::start(vec![key.public_jwk()]).await;
-    let node = node_with_jwks(&jwks).await;
-    let token = key.sign(&claims(ISS, AUD, "user-1", Some("org-acme"), Some("owner")));
-    let res = node
-        .with_key(&token, Method::POST, "/api/v1/sessions")
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let s: Value = res.json().await.unwrap();
-    assert_eq!(s["organizationId"], "org-acme");
-    assert_eq!(s["createdByUserId"], "user-1");
+    let (_jwks, node) = node_trusting(&key).await;
+    let owner = token(&key, "user-1", Some("org-acme"), Some("owner"));
+    let created = as_user(
+        &node,
+        &owner,
+        Method::POST,
+        "/api/v1/sessions",
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    assert_eq!(created.body["organizationId"], "org-acme");
+    assert_eq!(created.body["createdByUserId"], "user-1");
     let org = node.store().find_organization("org-acme").await.unwrap();
     assert!(org.is_some(), "organization created on first use");
-    // The bootstrap organization's key does not see it.
-    let list: Value = node
-        .req(Method::GET, "/api/v1/sessions")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(list["data"], json!([]));
+    let theirs = node.get("/api/v1/sessions").await.body;
+    assert_eq!(
+        theirs["data"],
+        json!([]),
+        "the default organization does not see it"
+    );
 }
 
 #[tokio::test]
 async fn member_token_lacks_manage() {
     let key = SigningKey::es256("k1");
-    let jwks = JwksServer::start(vec![key.public_jwk()]).await;
-    let node = node_with_jwks(&jwks).await;
-    let token = key.sign(&claims(ISS, AUD, "user-2", Some("org-m"), Some("member")));
-    let res = node
-        .with_key(&token, Method::GET, "/api/v1/sessions")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 403);
-    let body: Value = res.json().await.unwrap();
+    let (_jwks, node) = node_trusting(&key).await;
+    let member = token(&key, "user-2", Some("org-m"), Some("member"));
+    let reply = as_user(&node, &member, Method::GET, "/api/v1/sessions", None).await;
     assert_eq!(
-        body["error"]["message"],
-        "missing required capability: manage"
+        (reply.status, reply.message()),
+        (403, "missing required capability: manage")
     );
 }
 
 #[tokio::test]
 async fn token_without_active_organization_is_401_authentication_required() {
     let key = SigningKey::rs256("k1");
-    let jwks = JwksServer::start(vec![key.public_jwk()]).await;
-    let node = node_with_jwks(&jwks).await;
-    let token = key.sign(&claims(ISS, AUD, "user-3", None, Some("owner")));
-    let res = node
-        .with_key(&token, Method::GET, "/api/v1/sessions")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(body["error"]["message"], "authentication required");
+    let (_jwks, node) = node_trusting(&key).await;
+    let orgless = token(&key, "user-3", None, Some("owner"));
+    let reply = as_user(&node, &orgless, Method::GET, "/api/v1/sessions", None).await;
+    assert_eq!(
+        (reply.status, reply.message()),
+        (401, "authentication required")
+    );
+}
+
+#[tokio::test]
+async fn super_admin_role_grants_every_capability() {
+    let key = SigningKey::ed25519("k1");
+    let (_jwks, node) = node_trusting(&key).await;
+    let mut c = claims(ISS, AUD, "root", Some("org-s"), None);
+    c["role"] = json!("super_admin");
+    let reply = as_user(&node, &key.sign(&c), Method::GET, "/api/v1/sessions", None).await;
+    assert_eq!(reply.status, 200);
 }
 
 #[tokio::test]
 async fn token_of_wrong_issuer_or_unknown_signer_is_401() {
     let key = SigningKey::ed25519("k1");
-    let jwks = JwksServer::start(vec![key.public_jwk()]).await;
-    let node = node_with_jwks(&jwks).await;
+    let (_jwks, node) = node_trusting(&key).await;
     let wrong_iss = key.sign(&claims("https://other", AUD, "u", Some("o"), Some("owner")));
-    let stranger = SigningKey::ed25519("k1").sign(&claims(ISS, AUD, "u", Some("o"), Some("owner")));
-    for token in [wrong_iss, stranger] {
-        let res = node
-            .with_key(&token, Method::GET, "/api/v1/sessions")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 401);
-        let body: Value = res.json().await.unwrap();
-        assert_eq!(body["error"]["message"], "missing or invalid credentials");
+    let stranger = token(&SigningKey::ed25519("k1"), "u", Some("o"), Some("owner"));
+    for bad in [wrong_iss, stranger] {
+        let reply = as_user(&node, &bad, Method::GET, "/api/v1/sessions", None).await;
+        assert_eq!(
+            (reply.status, reply.message()),
+            (401, "missing or invalid credentials")
+        );
     }
 }
 
 #[tokio::test]
 async fn rotated_signing_key_is_picked_up_on_unknown_kid() {
     let old = SigningKey::ed25519("old");
-    let jwks = JwksServer::start(vec![old.public_jwk()]).await;
-    let node = node_with_jwks(&jwks).await;
-    let c = claims(ISS, AUD, "u", Some("org-r"), Some("admin"));
-    let res = node
-        .with_key(&old.sign(&c), Method::GET, "/api/v1/sessions")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let (jwks, node) = node_trusting(&old).await;
+    let before = token(&old, "u", Some("org-r"), Some("admin"));
+    assert_eq!(
+        as_user(&node, &before, Method::GET, "/api/v1/sessions", None)
+            .await
+            .status,
+        200
+    );
     let new = SigningKey::ed25519("new");
     jwks.set_keys(vec![new.public_jwk()]);
-    let res = node
-        .with_key(&new.sign(&c), Method::GET, "/api/v1/sessions")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let after = token(&new, "u", Some("org-r"), Some("admin"));
+    assert_eq!(
+        as_user(&node, &after, Method::GET, "/api/v1/sessions", None)
+            .await
+            .status,
+        200
+    );
 }
 
 #[tokio::test]
 async fn member_cannot_create_api_keys_but_admin_can() {
     let key = SigningKey::ed25519("k1");
-    let jwks = JwksServer::start(vec![key.public_jwk()]).await;
-    let node = node_with_jwks(&jwks).await;
-    let member = key.sign(&claims(ISS, AUD, "m", Some("org-k"), Some("member")));
-    let admin = key.sign(&claims(ISS, AUD, "a", Some("org-k"), Some("admin")));
-    let body = json!({"permissions": ["read"]});
-    let res = node
-        .with_key(&member, Method::POST, "/api/v1/api-keys")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 403);
-    let res = node
-        .with_key(&admin, Method::POST, "/api/v1/api-keys")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let created: Value = res.json().await.unwrap();
-    assert_eq!(created["organizationId"], "org-k");
+    let (_jwks, node) = node_trusting(&key).await;
+    let member = token(&key, "m", Some("org-k"), Some("member"));
+    let admin = token(&key, "a", Some("org-k"), Some("admin"));
+    let body = || Some(json!({"permissions": ["read"]}));
+    assert_eq!(
+        as_user(&node, &member, Method::POST, "/api/v1/api-keys", body())
+            .await
+            .status,
+        403
+    );
+    let created = as_user(&node, &admin, Method::POST, "/api/v1/api-keys", body()).await;
+    assert_eq!(created.status, 201);
+    assert_eq!(created.body["organizationId"], "org-k");
 }
