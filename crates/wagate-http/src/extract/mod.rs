@@ -2,8 +2,10 @@
 
 mod caller;
 mod json;
+mod path;
 mod query;
 
 pub use caller::Caller;
 pub use json::ApiJson;
+pub use path::ApiPath;
 pub use query::ApiQuery;

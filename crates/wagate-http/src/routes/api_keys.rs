@@ -1,7 +1,7 @@
 //! API keys (D2): `GET/POST /api/v1/api-keys`, `DELETE /api/v1/api-keys/{id}`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -9,7 +9,7 @@ use wagate_domain::{ApiKey, CapabilitySet, SessionId};
 use wagate_service::{CreateApiKey, PageRequest};
 
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
-use crate::extract::{ApiJson, ApiQuery, Caller};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::routes::ListBody;
 use crate::state::AppState;
 
@@ -173,7 +173,7 @@ fn parse_create(body: CreateApiKeyBody) -> ApiResult<CreateApiKey> {
 pub async fn revoke_api_key(
     State(state): State<AppState>,
     Caller(p): Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     state.services.api_keys.revoke(&p, &id).await?;
     Ok(StatusCode::NO_CONTENT)

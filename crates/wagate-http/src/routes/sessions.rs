@@ -1,7 +1,7 @@
 //! Sessions (api.md §4.1–4.4).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -9,7 +9,7 @@ use wagate_domain::Session;
 use wagate_service::CreateSession;
 
 use crate::error::{ApiResult, ErrorEnvelope};
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, ApiPath, Caller};
 use crate::routes::ListBody;
 use crate::state::AppState;
 
@@ -137,7 +137,7 @@ pub async fn create_session(
 pub async fn get_session(
     State(state): State<AppState>,
     Caller(p): Caller,
-    Path(session): Path<String>,
+    ApiPath(session): ApiPath<String>,
 ) -> ApiResult<Json<SessionBody>> {
     Ok(Json(
         state.services.sessions.get(&p, &session).await?.into(),
@@ -155,7 +155,7 @@ pub async fn get_session(
 pub async fn delete_session(
     State(state): State<AppState>,
     Caller(p): Caller,
-    Path(session): Path<String>,
+    ApiPath(session): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     state.services.sessions.delete(&p, &session).await?;
     Ok(StatusCode::NO_CONTENT)

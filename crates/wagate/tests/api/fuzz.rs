@@ -17,6 +17,7 @@ fn segment() -> impl Strategy<Value = String> {
         Just("%40".to_owned()),
         Just("%3Astart".to_owned()),
         Just("%ZZ".to_owned()),
+        Just("%FF%FE".to_owned()),
         Just("..".to_owned()),
         "[a-zA-Z0-9_~:@!$&'()*+,;=.-]{0,40}",
         "(%[0-9A-F]{2}){1,6}",

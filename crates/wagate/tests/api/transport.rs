@@ -200,3 +200,10 @@ async fn graceful_shutdown_then_restart_keeps_data() {
         .unwrap();
     assert_eq!(res.status(), 200);
 }
+
+#[tokio::test]
+async fn undecodable_path_parameter_is_a_validation_error_envelope() {
+    let node = TestNode::start().await;
+    let reply = node.get("/api/v1/sessions/%FF%FE").await;
+    assert_eq!((reply.status, reply.code()), (400, "validation_error"));
+}
