@@ -31,13 +31,17 @@ wagate_die() {
 	exit 1
 }
 
-# Commands run (in order) by the EXIT trap; each is eval'ed, failures are ignored.
+# Commands run (in order) by the EXIT trap; each is eval'ed, failures are ignored. The exit
+# status is in WAGATE_EXIT_RC while they run.
 if [[ -z ${WAGATE_EXIT_HOOKS+set} ]]; then
 	WAGATE_EXIT_HOOKS=()
 fi
+WAGATE_EXIT_RC=0
 wagate__exit_handler() {
 	local rc=$?
 	local hook
+	# shellcheck disable=SC2034 # read by the hooks
+	WAGATE_EXIT_RC=$rc
 	trap - EXIT INT TERM HUP
 	for hook in ${WAGATE_EXIT_HOOKS[@]+"${WAGATE_EXIT_HOOKS[@]}"}; do
 		eval "$hook" || true
@@ -65,6 +69,7 @@ wagate__as_root() {
 
 # True if something accepts TCP connections on host $1 port $2.
 wagate__tcp_open() {
+	# shellcheck disable=SC2016 # expanded by the inner bash
 	timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$1" "$2" 2>/dev/null
 }
 
@@ -293,7 +298,7 @@ wagate_pg_ensure() {
 	local local_url=postgres://postgres@127.0.0.1:5432/postgres
 	if [[ -n ${WAGATE_TEST_PG_URL:-} ]]; then
 		WAGATE_PG_URL=$WAGATE_TEST_PG_URL
-		WAGATE_PG_SOURCE=env
+		WAGATE_PG_SOURCE="env"
 		if [[ -n $(wagate__psql) ]]; then
 			wagate_pg_psql "$WAGATE_PG_URL" 'select 1' >/dev/null ||
 				wagate_die "WAGATE_TEST_PG_URL=$(wagate_redact_url "$WAGATE_PG_URL") does not answer (psql above)"

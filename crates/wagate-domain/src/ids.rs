@@ -1,6 +1,18 @@
 //! Prefixed ULID identifiers (`sess_…`, `key_…`, `org_…`), parsed once at the edge.
 
 use std::fmt;
+use std::sync::Mutex;
+
+/// A ULID that sorts after every ULID this process made before, even within one millisecond
+/// (domain.md §0: ids sort in creation order).
+pub fn monotonic_ulid() -> ulid::Ulid {
+    static GENERATOR: Mutex<ulid::Generator> = Mutex::new(ulid::Generator::new());
+    GENERATOR
+        .lock()
+        .ok()
+        .and_then(|mut g| g.generate().ok())
+        .unwrap_or_else(ulid::Ulid::new)
+}
 
 /// A string that is not a well-formed id of the expected kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,7 +33,7 @@ macro_rules! prefixed_ulid {
 
             /// A new id; ULIDs sort by creation time.
             pub fn generate() -> Self {
-                Self(format!("{}{}", $prefix, ulid::Ulid::new()))
+                Self(format!("{}{}", $prefix, monotonic_ulid()))
             }
 
             /// Parses `<prefix><ULID>`; anything else is an [`IdError`].
@@ -72,7 +84,7 @@ impl OrgId {
     pub const MAX_LEN: usize = 64;
 
     pub fn generate() -> Self {
-        Self(format!("org_{}", ulid::Ulid::new()))
+        Self(format!("org_{}", monotonic_ulid()))
     }
 
     pub fn parse(raw: &str) -> Result<Self, IdError> {
@@ -115,6 +127,14 @@ mod tests {
         assert_eq!(SessionId::parse(id.as_str()).unwrap(), id);
         assert!(SessionId::parse("sess_nope").is_err());
         assert!(SessionId::parse(&id.as_str().replace("sess_", "key_")).is_err());
+    }
+
+    #[test]
+    fn ids_made_in_one_millisecond_still_sort_in_creation_order() {
+        let ids: Vec<SessionId> = (0..1000).map(|_| SessionId::generate()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
     }
 
     #[test]
