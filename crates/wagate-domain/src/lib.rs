@@ -5,6 +5,7 @@
 pub mod api_key;
 pub mod capability;
 pub mod clock;
+pub mod engine;
 pub mod ids;
 pub mod organization;
 pub mod principal;
@@ -15,6 +16,9 @@ pub mod token;
 pub use api_key::{ApiKey, ApiKeyState, RawApiKey};
 pub use capability::{Capability, CapabilitySet};
 pub use clock::{Clock, SystemClock};
+pub use engine::{
+    Engine, EngineClient, EngineError, EngineEvent, EngineLink, FatalReason, LinkedAccount, OpenMode,
+};
 pub use ids::{ApiKeyId, IdError, OrgId, SessionId};
 pub use organization::Organization;
 pub use principal::{OrgRole, Principal, PrincipalKind};
