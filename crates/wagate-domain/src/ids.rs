@@ -11,7 +11,8 @@ pub fn monotonic_ulid() -> ulid::Ulid {
         .lock()
         .ok()
         .and_then(|mut g| g.generate().ok())
-        .unwrap_or_else(ulid::Ulid::new)
+        // `Ulid::default()` would be the all-zero id; a fresh random one is the safe fallback.
+        .unwrap_or_else(|| ulid::Ulid::from_datetime(std::time::SystemTime::now()))
 }
 
 /// A string that is not a well-formed id of the expected kind.
@@ -67,6 +68,12 @@ prefixed_ulid!(
     SessionId,
     "sess_",
     "session"
+);
+prefixed_ulid!(
+    /// An event id, `evt_<ULID>` (events.md §1).
+    EventId,
+    "evt_",
+    "event"
 );
 prefixed_ulid!(
     /// An API key id, `key_<ULID>`.

@@ -6,6 +6,7 @@ pub mod api_key;
 pub mod capability;
 pub mod clock;
 pub mod engine;
+pub mod event;
 pub mod ids;
 pub mod organization;
 pub mod principal;
@@ -17,9 +18,11 @@ pub use api_key::{ApiKey, ApiKeyState, RawApiKey};
 pub use capability::{Capability, CapabilitySet};
 pub use clock::{Clock, SystemClock};
 pub use engine::{
-    Engine, EngineClient, EngineError, EngineEvent, EngineLink, FatalReason, LinkedAccount, OpenMode,
+    Engine, EngineClient, EngineError, EngineEvent, EngineLink, FatalReason, LinkedAccount,
+    OpenMode,
 };
-pub use ids::{ApiKeyId, IdError, OrgId, SessionId};
+pub use event::{Event, EventPayload, EventPublisher, PairedPayload};
+pub use ids::{ApiKeyId, EventId, IdError, OrgId, SessionId};
 pub use organization::Organization;
 pub use principal::{OrgRole, Principal, PrincipalKind};
 pub use session::{NewSession, Session, SessionStatus};

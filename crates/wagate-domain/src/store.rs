@@ -43,6 +43,30 @@ pub trait Store: Send + Sync + 'static {
     async fn list_sessions(&self, org: &OrgId) -> StoreResult<Vec<Session>>;
     /// Returns whether a row was deleted.
     async fn delete_session(&self, org: &OrgId, id: &SessionId) -> StoreResult<bool>;
+    /// A session by id alone, for node-internal work (the session manager).
+    async fn get_session_by_id(&self, id: &SessionId) -> StoreResult<Option<Session>>;
+    /// Every session pinned to `gateway_id` (boot restore).
+    async fn list_sessions_on_gateway(&self, gateway_id: &str) -> StoreResult<Vec<Session>>;
+    /// Sets status and reason when either differs from the stored ones; returns whether the row
+    /// changed (so a repeated transition publishes nothing).
+    async fn set_session_status(
+        &self,
+        id: &SessionId,
+        status: SessionStatus,
+        reason: Option<&str>,
+        now_ms: i64,
+    ) -> StoreResult<bool>;
+    /// Stamps a successful (re)connect.
+    async fn set_session_connected_at(&self, id: &SessionId, now_ms: i64) -> StoreResult<()>;
+    /// Records (or, with `None`s, clears) the linked account after pairing or logout.
+    async fn set_session_account(
+        &self,
+        id: &SessionId,
+        wa_jid: Option<&str>,
+        wa_lid: Option<&str>,
+        phone_number: Option<&str>,
+        now_ms: i64,
+    ) -> StoreResult<()>;
     /// Sessions per status over every organization (for `/metrics`).
     async fn count_sessions_by_status(&self) -> StoreResult<Vec<(SessionStatus, i64)>>;
 

@@ -125,6 +125,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(msg) => Self::new(ErrorCode::NotFound, msg),
             ServiceError::Validation { message, errors } => Self::validation(message, errors),
             ServiceError::Conflict(msg) => Self::new(ErrorCode::Conflict, msg),
+            ServiceError::Unavailable(msg) => {
+                Self::new(ErrorCode::GatewayUnavailable, msg).with_retry_after(5)
+            }
             ServiceError::Internal(source) => {
                 tracing::error!(error = %source, "internal failure");
                 Self::new(ErrorCode::Internal, "internal server error")

@@ -12,13 +12,15 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::UtoipaMethodRouter;
 use utoipa_axum::routes;
 
+use crate::action_path;
 use crate::error::ApiError;
 use crate::middleware::rate_limit::CredentialLimiter;
 use crate::middleware::{auth, cors, deadline, envelope, metrics, request_id};
 use crate::openapi::ApiDoc;
-use crate::routes::{api_keys, docs, probes, sessions};
+use crate::routes::{api_keys, docs, probes, session_lifecycle, sessions};
 use crate::state::{AppState, Services};
 
 /// The per-credential HTTP rate limit; `per_second = 0` disables it.
@@ -52,13 +54,54 @@ impl Default for HttpOptions {
     }
 }
 
-/// Every documented operation. Adding an operation = one `.routes(routes!(…))` line here.
+/// The `:verb` suffixes routed as actions (see [`crate::action_path`]).
+pub const ACTION_VERBS: &[&str] = &["start", "stop", "restart", "logout"];
+
+/// Registers an action operation: axum gets the internal `…/~verb` path, the OpenAPI document
+/// the public `…:verb` path from the handler's annotation.
+fn action<S: Clone + Send + Sync + 'static>(
+    router: OpenApiRouter<S>,
+    (schemas, paths, method_router): UtoipaMethodRouter<S>,
+) -> OpenApiRouter<S> {
+    let mut router = paths.paths.keys().fold(router, |r, public| {
+        let internal = action_path::rewrite(public, ACTION_VERBS)
+            .unwrap_or_else(|| panic!("{public} is not an action path with a known verb"));
+        r.route(&internal, method_router.clone())
+    });
+    let doc = router.get_openapi_mut();
+    doc.paths.paths.extend(paths.paths);
+    doc.components
+        .get_or_insert_with(Default::default)
+        .schemas
+        .extend(schemas);
+    router
+}
+
+/// Every documented operation. Adding an operation = one line here.
 pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(sessions::list_sessions, sessions::create_session))
         .routes(routes!(sessions::get_session, sessions::delete_session))
+        .routes(routes!(session_lifecycle::session_me))
+        .routes(routes!(session_lifecycle::session_qr))
+        .routes(routes!(session_lifecycle::session_pairing_code))
         .routes(routes!(api_keys::list_api_keys, api_keys::create_api_key))
-        .routes(routes!(api_keys::revoke_api_key))
+        .routes(routes!(api_keys::revoke_api_key));
+    [
+        routes!(session_lifecycle::start_session),
+        routes!(session_lifecycle::stop_session),
+        routes!(session_lifecycle::restart_session),
+        routes!(session_lifecycle::logout_session),
+    ]
+    .into_iter()
+    .fold(router, action)
+}
+
+/// Routes mounted beside the API without authentication (the simnet control API, D6), with
+/// the action verbs they use.
+pub struct ExtraRoutes {
+    pub router: Router,
+    pub action_verbs: &'static [&'static str],
 }
 
 /// The whole HTTP surface of a node.
@@ -66,6 +109,7 @@ pub fn router(
     services: Arc<Services>,
     metrics_handle: PrometheusHandle,
     opts: &HttpOptions,
+    extra: Option<ExtraRoutes>,
 ) -> Router {
     let limiter = CredentialLimiter::new(opts.rate_limit.per_second, opts.rate_limit.burst);
     let state = AppState {
@@ -88,10 +132,13 @@ pub fn router(
         .route("/metrics", get(probes::metrics))
         .with_state(state);
 
-    let mut app = Router::new()
-        .merge(api)
-        .merge(doc_routes)
-        .merge(probes)
+    let mut verbs: Vec<&'static str> = ACTION_VERBS.to_vec();
+    let mut app = Router::new().merge(api).merge(doc_routes).merge(probes);
+    if let Some(extra) = extra {
+        verbs.extend(extra.action_verbs);
+        app = app.merge(extra.router);
+    }
+    let mut app = app
         // Only matched routes know their template; unmatched requests are counted by the fallback.
         .route_layer(from_fn(metrics::record))
         .fallback(|| async {
@@ -104,5 +151,11 @@ pub fn router(
     if let Some(cors) = cors::layer(&opts.cors_origins) {
         app = app.layer(cors).layer(from_fn(cors::preflight_no_content));
     }
-    app.layer(from_fn(request_id::request_id))
+    let app = app.layer(from_fn(request_id::request_id));
+    // Action suffixes are rewritten before the router sees the path.
+    Router::new().fallback_service(
+        tower::ServiceBuilder::new()
+            .map_request(move |req| action_path::rewrite_request(req, &verbs))
+            .service(app),
+    )
 }

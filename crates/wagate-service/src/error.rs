@@ -23,6 +23,9 @@ pub enum ServiceError {
     /// `409` — the request conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
+    /// `503` — the WhatsApp network (or another dependency) did not answer; retry later.
+    #[error("{0}")]
+    Unavailable(String),
     /// `500` — an unexpected failure; the message is never shown to callers.
     #[error("internal failure: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -8,17 +8,21 @@
 pub mod access;
 pub mod api_keys;
 pub mod bootstrap;
+pub mod bus;
 pub mod error;
 pub mod identity;
 pub mod organizations;
 pub mod pagination;
+pub mod session_manager;
 pub mod sessions;
 
 pub use access::require;
 pub use api_keys::{ApiKeyService, CreateApiKey, CreatedApiKey};
 pub use bootstrap::{Bootstrap, bootstrap_if_empty};
+pub use bus::InProcessBus;
 pub use error::{ServiceError, ServiceResult};
 pub use identity::{Authenticator, Credentials};
 pub use organizations::OrganizationService;
 pub use pagination::{Page, PageRequest};
-pub use sessions::{CreateSession, SessionDefaults, SessionService};
+pub use session_manager::{Backoff, ManagerConfig, QrCode, SessionManager};
+pub use sessions::{CreateSession, Lifecycle, SessionDefaults, SessionService};

@@ -1,5 +1,5 @@
-//! Sessions as stored resources: `listSessions`, `createSession`, `getSession`,
-//! `deleteSession` (api.md §4.1–4.4). Lifecycle operations arrive with the engine.
+//! Sessions: the stored resource (api.md §4.1–4.4) and its lifecycle and pairing operations
+//! (§4.5–4.11), which the [`SessionManager`] carries out.
 
 use std::sync::Arc;
 
@@ -9,7 +9,7 @@ use wagate_domain::{
 };
 
 use crate::access::{organization, require};
-use crate::{ServiceError, ServiceResult};
+use crate::{QrCode, ServiceError, ServiceResult, SessionManager};
 
 /// Node-wide defaults for new sessions (domain.md §17).
 #[derive(Debug, Clone)]
@@ -43,15 +43,35 @@ pub struct SessionService {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     defaults: SessionDefaults,
+    manager: SessionManager,
+}
+
+/// A lifecycle action on a session (api.md §4.5–4.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    Start,
+    Stop,
+    Restart,
+    Logout,
 }
 
 impl SessionService {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, defaults: SessionDefaults) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        defaults: SessionDefaults,
+        manager: SessionManager,
+    ) -> Self {
         Self {
             store,
             clock,
             defaults,
+            manager,
         }
+    }
+
+    pub fn manager(&self) -> &SessionManager {
+        &self.manager
     }
 
     /// Resolves `{session}` for the caller: unknown, foreign and out-of-key-scope sessions are
@@ -127,8 +147,10 @@ impl SessionService {
         self.access(principal, id, Capability::Manage).await
     }
 
+    /// Logs the device out first (so no keys or connection outlive the row), then deletes it.
     pub async fn delete(&self, principal: &Principal, id: &str) -> ServiceResult<()> {
         let session = self.access(principal, id, Capability::Manage).await?;
+        self.manager.forget(&session).await?;
         if !self
             .store
             .delete_session(&session.organization_id, &session.id)
@@ -137,6 +159,57 @@ impl SessionService {
             return Err(ServiceError::session_not_found());
         }
         Ok(())
+    }
+
+    /// `:start`, `:stop`, `:restart`, `:logout`; answers the session as it is afterwards.
+    pub async fn lifecycle(
+        &self,
+        principal: &Principal,
+        id: &str,
+        action: Lifecycle,
+    ) -> ServiceResult<Session> {
+        let session = self.access(principal, id, Capability::Manage).await?;
+        match action {
+            Lifecycle::Start => self.manager.start(&session).await?,
+            Lifecycle::Stop => self.manager.stop(&session).await?,
+            Lifecycle::Restart => self.manager.restart(&session).await?,
+            Lifecycle::Logout => self.manager.logout(&session).await?,
+        }
+        self.reread(&session).await
+    }
+
+    /// `sessionMe`: the paired account, or `404 session is not paired`.
+    pub async fn me(&self, principal: &Principal, id: &str) -> ServiceResult<Session> {
+        let session = self.access(principal, id, Capability::Manage).await?;
+        if session.wa_jid.is_none() {
+            return Err(ServiceError::NotFound("session is not paired".into()));
+        }
+        Ok(session)
+    }
+
+    /// `sessionQR`: the current QR code, starting QR pairing when nothing runs.
+    pub async fn qr(&self, principal: &Principal, id: &str) -> ServiceResult<QrCode> {
+        let session = self.access(principal, id, Capability::Manage).await?;
+        self.manager.qr(&session).await
+    }
+
+    /// `sessionPairingCode`: starts phone-number pairing; `phone` is digits with country code.
+    pub async fn pairing_code(
+        &self,
+        principal: &Principal,
+        id: &str,
+        phone: Option<&str>,
+    ) -> ServiceResult<String> {
+        let session = self.access(principal, id, Capability::Manage).await?;
+        let phone = parse_phone(phone)?;
+        self.manager.pairing_code(&session, &phone).await
+    }
+
+    async fn reread(&self, session: &Session) -> ServiceResult<Session> {
+        self.store
+            .get_session(&session.organization_id, &session.id)
+            .await?
+            .ok_or_else(ServiceError::session_not_found)
     }
 
     /// Sessions per status, every status present (zeros included), for `/metrics`.
@@ -149,5 +222,38 @@ impl SessionService {
                 (st, n)
             })
             .collect())
+    }
+}
+
+/// Digits with country code (a leading `+` is tolerated); `400` otherwise.
+fn parse_phone(raw: Option<&str>) -> ServiceResult<String> {
+    let phone = raw.map(str::trim).unwrap_or_default();
+    if phone.is_empty() {
+        return Err(ServiceError::validation("phone is required"));
+    }
+    let digits = phone.strip_prefix('+').unwrap_or(phone);
+    if !(7..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ServiceError::Validation {
+            message: "validation failed".into(),
+            errors: vec![format!(
+                "expected digits with country code, no + (body.phone: {phone})"
+            )],
+        });
+    }
+    Ok(digits.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_phone;
+
+    #[test]
+    fn phone_must_be_digits_with_country_code() {
+        assert_eq!(parse_phone(Some("6281234567")).unwrap(), "6281234567");
+        assert_eq!(parse_phone(Some(" +6281234567 ")).unwrap(), "6281234567");
+        assert!(parse_phone(None).is_err());
+        assert!(parse_phone(Some("")).is_err());
+        assert!(parse_phone(Some("62-812")).is_err());
+        assert!(parse_phone(Some("123")).is_err());
     }
 }

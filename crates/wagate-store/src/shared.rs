@@ -187,6 +187,100 @@ macro_rules! impl_shared_store {
                     .map_err($crate::error::map)
             }
 
+            async fn get_session_by_id(
+                &self,
+                id: &wagate_domain::SessionId,
+            ) -> wagate_domain::StoreResult<Option<wagate_domain::Session>> {
+                let row: Option<$crate::rows::SessionRow> = sqlx::query_as(
+                    "SELECT id, organization_id, created_by_user_id, gateway_id, label, status, \
+                     status_reason, wa_jid, wa_lid, phone_number, is_admin_session, auto_read, \
+                     presence_typing, rate_per_min, rate_per_hour, last_connected_at, created_at, \
+                     updated_at FROM sessions WHERE id = $1",
+                )
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err($crate::error::map)?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn list_sessions_on_gateway(
+                &self,
+                gateway_id: &str,
+            ) -> wagate_domain::StoreResult<Vec<wagate_domain::Session>> {
+                let rows: Vec<$crate::rows::SessionRow> = sqlx::query_as(
+                    "SELECT id, organization_id, created_by_user_id, gateway_id, label, status, \
+                     status_reason, wa_jid, wa_lid, phone_number, is_admin_session, auto_read, \
+                     presence_typing, rate_per_min, rate_per_hour, last_connected_at, created_at, \
+                     updated_at FROM sessions WHERE gateway_id = $1 ORDER BY id",
+                )
+                .bind(gateway_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::error::map)?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn set_session_status(
+                &self,
+                id: &wagate_domain::SessionId,
+                status: wagate_domain::SessionStatus,
+                reason: Option<&str>,
+                now_ms: i64,
+            ) -> wagate_domain::StoreResult<bool> {
+                sqlx::query(
+                    "UPDATE sessions SET status = $1, status_reason = $2, updated_at = $3 \
+                     WHERE id = $4 AND (status <> $1 OR status_reason IS DISTINCT FROM $2)",
+                )
+                .bind(status.as_str())
+                .bind(reason)
+                .bind(now_ms)
+                .bind(id.as_str())
+                .execute(&self.pool)
+                .await
+                .map(|r| r.rows_affected() == 1)
+                .map_err($crate::error::map)
+            }
+
+            async fn set_session_connected_at(
+                &self,
+                id: &wagate_domain::SessionId,
+                now_ms: i64,
+            ) -> wagate_domain::StoreResult<()> {
+                sqlx::query(
+                    "UPDATE sessions SET last_connected_at = $1, updated_at = $1 WHERE id = $2",
+                )
+                .bind(now_ms)
+                .bind(id.as_str())
+                .execute(&self.pool)
+                .await
+                .map(|_| ())
+                .map_err($crate::error::map)
+            }
+
+            async fn set_session_account(
+                &self,
+                id: &wagate_domain::SessionId,
+                wa_jid: Option<&str>,
+                wa_lid: Option<&str>,
+                phone_number: Option<&str>,
+                now_ms: i64,
+            ) -> wagate_domain::StoreResult<()> {
+                sqlx::query(
+                    "UPDATE sessions SET wa_jid = $1, wa_lid = $2, phone_number = $3, \
+                     updated_at = $4 WHERE id = $5",
+                )
+                .bind(wa_jid)
+                .bind(wa_lid)
+                .bind(phone_number)
+                .bind(now_ms)
+                .bind(id.as_str())
+                .execute(&self.pool)
+                .await
+                .map(|_| ())
+                .map_err($crate::error::map)
+            }
+
             async fn count_sessions_by_status(
                 &self,
             ) -> wagate_domain::StoreResult<Vec<(wagate_domain::SessionStatus, i64)>> {

@@ -244,3 +244,73 @@ async fn touching_a_key_records_last_use() {
     let got = store.get_api_key(&key.id).await.unwrap().unwrap();
     assert_eq!(got.last_used_at, Some(4242));
 }
+
+#[tokio::test]
+async fn status_changes_report_whether_anything_changed() {
+    let (_db, store) = store().await;
+    let o = org("acme");
+    store.insert_organization(&o).await.unwrap();
+    let s = new_session(&o.id, "x", 1);
+    store.insert_session(&s).await.unwrap();
+    assert!(
+        store
+            .set_session_status(&s.id, SessionStatus::Starting, None, 2)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .set_session_status(&s.id, SessionStatus::Starting, None, 3)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .set_session_status(&s.id, SessionStatus::Starting, Some("disconnected"), 4)
+            .await
+            .unwrap()
+    );
+    let got = store.get_session_by_id(&s.id).await.unwrap().unwrap();
+    assert_eq!(got.status, SessionStatus::Starting);
+    assert_eq!(got.status_reason.as_deref(), Some("disconnected"));
+    assert_eq!(got.updated_at, 4);
+}
+
+#[tokio::test]
+async fn account_and_connection_stamps_round_trip() {
+    let (_db, store) = store().await;
+    let o = org("acme");
+    store.insert_organization(&o).await.unwrap();
+    let s = new_session(&o.id, "x", 1);
+    store.insert_session(&s).await.unwrap();
+    store
+        .set_session_account(
+            &s.id,
+            Some("62811:2@s.whatsapp.net"),
+            Some("9@lid"),
+            Some("62811"),
+            5,
+        )
+        .await
+        .unwrap();
+    store.set_session_connected_at(&s.id, 6).await.unwrap();
+    let got = store.get_session_by_id(&s.id).await.unwrap().unwrap();
+    assert_eq!(got.wa_jid.as_deref(), Some("62811:2@s.whatsapp.net"));
+    assert_eq!(got.phone_number.as_deref(), Some("62811"));
+    assert_eq!(got.last_connected_at, Some(6));
+    store
+        .set_session_account(&s.id, None, None, None, 7)
+        .await
+        .unwrap();
+    let cleared = store.get_session_by_id(&s.id).await.unwrap().unwrap();
+    assert_eq!((cleared.wa_jid, cleared.wa_lid), (None, None));
+    let on_gw = store.list_sessions_on_gateway("gw-1").await.unwrap();
+    assert_eq!(on_gw.len(), 1);
+    assert!(
+        store
+            .list_sessions_on_gateway("gw-2")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

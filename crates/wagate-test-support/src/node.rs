@@ -6,9 +6,11 @@ use std::sync::Arc;
 use reqwest::{Method, RequestBuilder};
 use serde_json::Value;
 use tokio::net::TcpListener;
-use wagate::config::{ServeConfig, StoreConfig};
+use wagate::config::{EngineKind, ServeConfig, StoreConfig};
 use wagate::node::{BOOTSTRAP_KEY_FILE, Node};
-use wagate_domain::{CapabilitySet, Clock, OrgId, SessionId, Store, SystemClock};
+use wagate_domain::{
+    CapabilitySet, Clock, Event, EventPayload, OrgId, SessionId, Store, SystemClock,
+};
 use wagate_service::{ApiKeyService, CreateApiKey, OrganizationService};
 
 use crate::db::TestDatabase;
@@ -72,6 +74,8 @@ impl TestNode {
             database_url: Some(db.url().to_owned()),
         });
         config.rate_limit_per_second = 0;
+        config.engine = EngineKind::Sim;
+        config.reconnect_base = std::time::Duration::from_millis(20);
         tweak(&mut config);
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
@@ -212,6 +216,81 @@ impl TestNode {
             .expect("query")
             .expect("default org")
             .id
+    }
+
+    /// A call to the simulated network's control API (no credential).
+    pub async fn sim(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        self.call(None, method, path, body.as_ref()).await
+    }
+
+    /// Creates a simulated phone (idempotent).
+    pub async fn sim_phone(&self, phone: &str) {
+        let body = serde_json::json!({"phone": phone, "name": format!("Phone {phone}")});
+        let reply = self.sim(Method::POST, "/_sim/phones", Some(body)).await;
+        assert!(matches!(reply.status, 200 | 201), "create phone: {reply:?}");
+    }
+
+    /// Starts QR pairing of `session` and has `phone` scan the code.
+    pub async fn pair_by_qr(&self, session: &str, phone: &str) {
+        self.sim_phone(phone).await;
+        let qr = self.get(&format!("/api/v1/sessions/{session}/qr")).await;
+        assert_eq!(qr.status, 200, "qr: {qr:?}");
+        let code = qr.body["code"].as_str().expect("qr code");
+        let scan = self
+            .sim(
+                Method::POST,
+                &format!("/_sim/phones/{phone}:scan"),
+                Some(serde_json::json!({"qr": code})),
+            )
+            .await;
+        assert_eq!(scan.status, 204, "scan: {scan:?}");
+    }
+
+    /// Polls the session until `done` holds (10 s at most) and returns it.
+    pub async fn wait_until(&self, session: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let path = format!("/api/v1/sessions/{session}");
+        let mut last = Value::Null;
+        for _ in 0..400 {
+            last = self.get(&path).await.body;
+            if done(&last) {
+                return last;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("session {session} never reached the expected state; last: {last}");
+    }
+
+    /// Polls until the session's status is `status`.
+    pub async fn wait_for_status(&self, session: &str, status: &str) -> Value {
+        self.wait_until(session, |s| s["status"] == status).await
+    }
+
+    /// Subscribes to the node's event bus.
+    pub fn events(&self) -> tokio::sync::broadcast::Receiver<Arc<Event>> {
+        self.node.as_ref().expect("node running").bus().subscribe()
+    }
+
+    /// The events of `session` received so far (until 300 ms pass without one), as
+    /// `(type, status)` pairs (`status` is empty for non-status events).
+    pub async fn drain_events(
+        &self,
+        rx: &mut tokio::sync::broadcast::Receiver<Arc<Event>>,
+        session: &str,
+    ) -> Vec<(String, String)> {
+        let mut seen = Vec::new();
+        while let Ok(Ok(event)) =
+            tokio::time::timeout(std::time::Duration::from_millis(300), rx.recv()).await
+        {
+            if event.session.as_str() != session {
+                continue;
+            }
+            let status = match &event.payload {
+                EventPayload::SessionStatus { status, .. } => status.as_str().to_owned(),
+                _ => String::new(),
+            };
+            seen.push((event.event_type().to_owned(), status));
+        }
+        seen
     }
 
     /// Creates a session with the bootstrap key and returns its id.

@@ -51,6 +51,24 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Work with a running node's sessions.
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// Show the session's current pairing QR code in the terminal (starts QR pairing if needed).
+    Qr {
+        /// Session id (`sess_…`).
+        id: String,
+        /// Base URL of the running node.
+        #[arg(long, env = "WAGATE_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// API key with `manage` [default: the data directory's bootstrap key].
+        #[arg(long, env = "WAGATE_API_KEY", hide_env_values = true)]
+        key: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -110,6 +128,21 @@ pub struct ServeArgs {
     /// Send budget per hour of new sessions [default: 200].
     #[arg(long, env = "WAGATE_DEFAULT_RATE_PER_HOUR")]
     pub default_rate_per_hour: Option<i32>,
+    /// With `--engine sim`: URL of a standalone `wagate simnet` to join.
+    #[arg(long, env = "WAGATE_SIMNET_URL")]
+    pub simnet_url: Option<String>,
+    /// First reconnect backoff ceiling, e.g. `1s` [default: 1s].
+    #[arg(long, env = "WAGATE_RECONNECT_BASE")]
+    pub reconnect_base: Option<String>,
+    /// Largest reconnect backoff, e.g. `2m` [default: 2m].
+    #[arg(long, env = "WAGATE_RECONNECT_CAP")]
+    pub reconnect_cap: Option<String>,
+    /// Sessions connecting at once [default: 32].
+    #[arg(long, env = "WAGATE_MAX_CONCURRENT_CONNECTS")]
+    pub max_concurrent_connects: Option<usize>,
+    /// Companion device name shown on the phone [default: wagate].
+    #[arg(long, env = "WAGATE_DEVICE_NAME")]
+    pub device_name: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -238,6 +271,17 @@ fn serve_config(
             .default_rate_per_hour
             .or(file.default_rate_per_hour)
             .unwrap_or(d.default_rate_per_hour),
+        simnet_url: args.simnet_url.or(file.simnet_url),
+        reconnect_base: duration(args.reconnect_base, file.reconnect_base, d.reconnect_base)?,
+        reconnect_cap: duration(args.reconnect_cap, file.reconnect_cap, d.reconnect_cap)?,
+        max_concurrent_connects: args
+            .max_concurrent_connects
+            .or(file.max_concurrent_connects)
+            .unwrap_or(d.max_concurrent_connects),
+        device_name: args
+            .device_name
+            .or(file.device_name)
+            .unwrap_or(d.device_name),
         store: d.store,
     })
 }
@@ -258,6 +302,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Orgs(cmd) => commands::orgs(&store, cmd).await,
         Command::Keys(cmd) => commands::keys(&store, cmd).await,
+        Command::Sessions(cmd) => commands::sessions(&store, cmd).await,
     }
 }
 

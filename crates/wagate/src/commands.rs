@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use wagate_domain::{ApiKey, CapabilitySet, Clock, SessionId, Store, SystemClock};
 use wagate_service::{ApiKeyService, CreateApiKey, OrganizationService};
 
-use crate::cli::{KeysCommand, OrgsCommand};
+use crate::cli::{KeysCommand, OrgsCommand, SessionsCommand};
 use crate::config::{StoreConfig, parse_duration};
 
 async fn open(store: &StoreConfig) -> anyhow::Result<Arc<dyn Store>> {
@@ -130,4 +130,50 @@ fn key_line(key: &ApiKey, now_ms: i64) -> String {
         expiry,
         key.state(now_ms).as_str()
     )
+}
+
+/// `wagate sessions …`: talks to a running node over its API.
+pub async fn sessions(store: &StoreConfig, cmd: SessionsCommand) -> anyhow::Result<()> {
+    match cmd {
+        SessionsCommand::Qr { id, url, key } => {
+            let key = match key {
+                Some(k) => k,
+                None => {
+                    std::fs::read_to_string(store.data_dir.join(crate::node::BOOTSTRAP_KEY_FILE))
+                        .context("no --key given and no bootstrap key in the data directory")?
+                        .trim()
+                        .to_owned()
+                }
+            };
+            let res = reqwest::Client::new()
+                .get(format!(
+                    "{}/api/v1/sessions/{id}/qr",
+                    url.trim_end_matches('/')
+                ))
+                .bearer_auth(key)
+                .send()
+                .await
+                .with_context(|| format!("calling {url}"))?;
+            let status = res.status();
+            let body: serde_json::Value = res.json().await.context("reading the answer")?;
+            if !status.is_success() {
+                anyhow::bail!(
+                    "{status}: {}",
+                    body["error"]["message"]
+                        .as_str()
+                        .unwrap_or("unexpected answer")
+                );
+            }
+            let code = body["code"].as_str().context("answer without a code")?;
+            let qr = qrcode::QrCode::new(code.as_bytes()).context("encoding the QR code")?;
+            let image = qr
+                .render::<qrcode::render::unicode::Dense1x2>()
+                .dark_color(qrcode::render::unicode::Dense1x2::Light)
+                .light_color(qrcode::render::unicode::Dense1x2::Dark)
+                .build();
+            println!("{image}");
+            println!("Scan with WhatsApp → Linked devices → Link a device.");
+        }
+    }
+    Ok(())
 }

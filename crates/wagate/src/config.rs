@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use serde::Deserialize;
 
-/// Which WhatsApp network sessions connect to (engines arrive with the engine issue).
+/// Which WhatsApp network sessions connect to: the real one, or simnet (a test double).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineKind {
@@ -66,6 +66,15 @@ pub struct ServeConfig {
     pub shutdown_timeout: Duration,
     pub default_rate_per_min: i32,
     pub default_rate_per_hour: i32,
+    /// With `--engine sim`: join a standalone simnet instead of running one in-process.
+    pub simnet_url: Option<String>,
+    /// Reconnect backoff: first ceiling and cap (D7: 1 s, 2 min).
+    pub reconnect_base: Duration,
+    pub reconnect_cap: Duration,
+    /// Sessions connecting at once (boot restore and reconnects).
+    pub max_concurrent_connects: usize,
+    /// Companion name shown on the phone (domain.md §4.4).
+    pub device_name: String,
 }
 
 impl ServeConfig {
@@ -85,6 +94,11 @@ impl ServeConfig {
             shutdown_timeout: Duration::from_secs(30),
             default_rate_per_min: 20,
             default_rate_per_hour: 200,
+            simnet_url: None,
+            reconnect_base: Duration::from_secs(1),
+            reconnect_cap: Duration::from_secs(120),
+            max_concurrent_connects: 32,
+            device_name: "wagate".into(),
         }
     }
 }
@@ -112,6 +126,11 @@ pub struct FileConfig {
     pub shutdown_timeout: Option<String>,
     pub default_rate_per_min: Option<i32>,
     pub default_rate_per_hour: Option<i32>,
+    pub simnet_url: Option<String>,
+    pub reconnect_base: Option<String>,
+    pub reconnect_cap: Option<String>,
+    pub max_concurrent_connects: Option<usize>,
+    pub device_name: Option<String>,
 }
 
 impl FileConfig {

@@ -12,15 +12,15 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use wagate_domain::{Clock, Store, SystemClock, TokenVerifier};
-use wagate_http::{HttpOptions, RateLimit, Services};
+use wagate_domain::{Clock, Engine, Store, SystemClock, TokenVerifier};
+use wagate_http::{ExtraRoutes, HttpOptions, RateLimit, Services};
 use wagate_jwks::{JwksConfig, JwksVerifier};
 use wagate_service::{
-    ApiKeyService, Authenticator, OrganizationService, SessionDefaults, SessionService,
-    bootstrap_if_empty,
+    ApiKeyService, Authenticator, Backoff, InProcessBus, ManagerConfig, OrganizationService,
+    SessionDefaults, SessionManager, SessionService, bootstrap_if_empty,
 };
 
-use crate::config::ServeConfig;
+use crate::config::{EngineKind, ServeConfig};
 
 /// Name of the file the first-run key is written to (D2).
 pub const BOOTSTRAP_KEY_FILE: &str = "bootstrap-api-key";
@@ -67,11 +67,43 @@ fn verifier(config: &ServeConfig) -> anyhow::Result<Option<Arc<dyn TokenVerifier
     Ok(Some(Arc::new(v)))
 }
 
+/// The engine a node's sessions connect through, and the simnet control routes when the
+/// engine is simulated (never mounted with the real engine, D6).
+fn engine(config: &ServeConfig) -> anyhow::Result<(Arc<dyn Engine>, Option<ExtraRoutes>)> {
+    let data_dir = &config.store.data_dir;
+    match config.engine {
+        EngineKind::Whatsapp => {
+            let engine = wagate_engine_whatsapp::WhatsAppEngine::new(
+                data_dir.join("keystore"),
+                config.device_name.clone(),
+            );
+            Ok((Arc::new(engine), None))
+        }
+        EngineKind::Sim => {
+            if config.simnet_url.is_some() {
+                anyhow::bail!("--simnet-url is not supported yet: run the in-process simnet");
+            }
+            tracing::warn!(
+                "engine `sim`: sessions connect to simnet, a SIMULATED WhatsApp network"
+            );
+            let network = wagate_simnet::Network::new(wagate_simnet::SimTimings::default());
+            let engine =
+                wagate_simnet::SimEngine::new(network.clone(), data_dir.join("sim-devices"));
+            let routes = ExtraRoutes {
+                router: wagate_simnet::control_router(network),
+                action_verbs: wagate_simnet::CONTROL_ACTION_VERBS,
+            };
+            Ok((Arc::new(engine), Some(routes)))
+        }
+    }
+}
+
 /// A node serving on a bound listener.
 pub struct Node {
     pub addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<anyhow::Result<()>>,
+    bus: InProcessBus,
 }
 
 impl Node {
@@ -81,6 +113,7 @@ impl Node {
         let addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();
         let prepared = prepare(&config).await?;
+        let bus = prepared.bus.clone();
         let task = tokio::spawn(run(config, prepared, listener, async {
             let _ = rx.await;
         }));
@@ -88,7 +121,13 @@ impl Node {
             addr,
             shutdown: Some(tx),
             task,
+            bus,
         })
+    }
+
+    /// The node's event bus (tests subscribe to it).
+    pub fn bus(&self) -> &InProcessBus {
+        &self.bus
     }
 
     /// Stops accepting, finishes in-flight requests, closes the store.
@@ -103,6 +142,8 @@ impl Node {
 struct Prepared {
     store: Arc<dyn Store>,
     router: axum::Router,
+    manager: SessionManager,
+    bus: InProcessBus,
 }
 
 async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
@@ -128,9 +169,23 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
         );
         println!("{}", boot.key.raw.expose());
     }
-    if config.engine != crate::config::EngineKind::Whatsapp {
-        tracing::info!(engine = ?config.engine, "engine selected");
-    }
+    let (engine, extra_routes) = engine(config)?;
+    let bus = InProcessBus::default();
+    let manager = SessionManager::new(
+        store.clone(),
+        engine,
+        clock.clone(),
+        Arc::new(bus.clone()),
+        ManagerConfig {
+            gateway_id: config.node_id.clone(),
+            backoff: Backoff {
+                base: config.reconnect_base,
+                cap: config.reconnect_cap,
+            },
+            max_concurrent_connects: config.max_concurrent_connects,
+            ..ManagerConfig::default()
+        },
+    );
     let services = Arc::new(Services {
         store: store.clone(),
         clock: clock.clone(),
@@ -143,6 +198,7 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
                 rate_per_min: config.default_rate_per_min,
                 rate_per_hour: config.default_rate_per_hour,
             },
+            manager.clone(),
         ),
         api_keys,
     });
@@ -155,8 +211,14 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
         },
         ..HttpOptions::default()
     };
-    let router = wagate_http::router(services, metrics_handle()?, &options);
-    Ok(Prepared { store, router })
+    let router = wagate_http::router(services, metrics_handle()?, &options, extra_routes);
+    manager.restore().await.context("restoring sessions")?;
+    Ok(Prepared {
+        store,
+        router,
+        manager,
+        bus,
+    })
 }
 
 async fn run(
@@ -184,6 +246,8 @@ async fn run(
             Ok(())
         }
     };
+    // Disconnect sessions without changing their stored status, so they resume on next boot.
+    prepared.manager.shutdown().await;
     prepared.store.close().await;
     tracing::info!("stopped");
     result

@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod docs;
 pub mod probes;
+pub mod session_lifecycle;
 pub mod sessions;
 
 use serde::Serialize;

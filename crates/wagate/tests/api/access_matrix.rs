@@ -33,6 +33,10 @@ fn ops() -> Vec<Op> {
         body,
         foreign,
     };
+    // Operations on one session of the first organization: `manage`, and 404 for a stranger.
+    let on_session = |method, path| op(method, path, "manage", None, Foreign::NotFound);
+    let phone = Some(json!({"phone": "628111000009"}));
+    let key = Some(json!({"permissions": ["read"]}));
     vec![
         op(
             Method::GET,
@@ -48,18 +52,19 @@ fn ops() -> Vec<Op> {
             Some(json!({})),
             Foreign::OwnDataOnly,
         ),
+        on_session(Method::GET, "/api/v1/sessions/{session}"),
+        on_session(Method::DELETE, "/api/v1/sessions/{session}"),
+        on_session(Method::POST, "/api/v1/sessions/{session}:start"),
+        on_session(Method::POST, "/api/v1/sessions/{session}:stop"),
+        on_session(Method::POST, "/api/v1/sessions/{session}:restart"),
+        on_session(Method::POST, "/api/v1/sessions/{session}:logout"),
+        on_session(Method::GET, "/api/v1/sessions/{session}/me"),
+        on_session(Method::GET, "/api/v1/sessions/{session}/qr"),
         op(
-            Method::GET,
-            "/api/v1/sessions/{session}",
+            Method::POST,
+            "/api/v1/sessions/{session}/pairing-code",
             "manage",
-            None,
-            Foreign::NotFound,
-        ),
-        op(
-            Method::DELETE,
-            "/api/v1/sessions/{session}",
-            "manage",
-            None,
+            phone,
             Foreign::NotFound,
         ),
         op(
@@ -73,7 +78,7 @@ fn ops() -> Vec<Op> {
             Method::POST,
             "/api/v1/api-keys",
             "manage",
-            Some(json!({"permissions": ["read"]})),
+            key,
             Foreign::OwnDataOnly,
         ),
         op(

@@ -5,6 +5,7 @@ mod access_matrix;
 mod api_keys;
 mod fuzz;
 mod jwt;
+mod lifecycle;
 mod openapi;
 mod probes;
 mod sessions;

@@ -41,11 +41,23 @@ async fn document_is_served_as_json_and_yaml() {
             "getSession",
             "listApiKeys",
             "listSessions",
-            "revokeApiKey"
+            "logoutSession",
+            "restartSession",
+            "revokeApiKey",
+            "sessionMe",
+            "sessionPairingCode",
+            "sessionQR",
+            "startSession",
+            "stopSession"
         ]
     );
     for id in &ids {
         assert!(yaml.contains(&format!("operationId: {id}")));
     }
     assert!(doc["components"]["schemas"]["WASession"].is_object());
+    assert!(doc["paths"]["/api/v1/sessions/{session}:start"]["post"].is_object());
+    assert!(
+        !yaml.contains("~start"),
+        "internal action paths never leak into the document"
+    );
 }

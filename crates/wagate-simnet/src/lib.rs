@@ -1,0 +1,36 @@
+//! simnet: a **simulated WhatsApp network** — a test double, never the real thing.
+//!
+//! It holds simulated phones (accounts), the devices linked to them and the live connections of
+//! wagate sessions, and behaves like WhatsApp where wagate's contract depends on it (QR codes
+//! rotate and time out, phone-number pairing codes, resume with stored device credentials,
+//! unlinking, dropped and replaced connections). See `shared/spec/simnet.md` and decisions.md D6.
+//!
+//! - [`Network`]: the in-memory network; cheap to clone, every clone is the same network.
+//! - [`SimEngine`]: implements wagate's [`Engine`](wagate_domain::Engine) port against a
+//!   [`Network`], storing each session's device credential in a small JSON file.
+//! - [`control_router`]: the control API (`/_sim/…`) through which tests and demos act as the
+//!   phones.
+//! - [`action_path`]: the `…/{id}:verb` path rewriting that lets axum 0.8 route action paths.
+//!
+//! This first slice covers pairing and connections; messages and groups come later.
+
+pub mod action_path;
+mod codes;
+pub mod control;
+pub mod engine;
+mod error;
+pub mod network;
+mod timings;
+
+pub use action_path::{ActionPath, ActionPathLayer, rewrite_action_segment, rewrite_action_uri};
+pub use control::{CONTROL_ACTION_VERBS, control_router};
+pub use engine::{SimClient, SimEngine};
+pub use error::SimError;
+pub use network::{
+    ConnectRequest, ConnectionId, DeviceCredential, LinkedDevice, Network, NetworkConnection,
+    NetworkEvent, PhoneAdded, PhoneInfo,
+};
+pub use timings::SimTimings;
+
+/// The prefix of every simnet log line, so a simulated network is never mistaken for WhatsApp.
+pub(crate) const LOG_LABEL: &str = "simnet (simulated network)";
