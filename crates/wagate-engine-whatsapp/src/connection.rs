@@ -244,17 +244,7 @@ impl Supervisor {
     async fn follow_to_end(mut self, run: BoxFuture<'static, ()>) {
         let mut run = Some(run);
         let last = self.follow(&mut run).await;
-        // Always stop the client through `disconnect`: it flushes the keys pairing wrote, closes
-        // the socket and ends the run loop for good.
-        if tokio::time::timeout(WIND_DOWN, self.client.disconnect())
-            .await
-            .is_err()
-        {
-            tracing::warn!(session = %self.session, "whatsapp client did not stop in time");
-        }
-        if let Some(run) = run {
-            let _ = tokio::time::timeout(RUN_EXIT_GRACE, run).await;
-        }
+        self.stop_client(run).await;
         if let Some(event) = last
             && !self.stopped()
         {
@@ -262,6 +252,28 @@ impl Supervisor {
             let _ = self.events.send(event);
         }
         let _ = self.done.send(true);
+    }
+
+    /// Stops the client for good through `disconnect` (it flushes the keys pairing wrote and
+    /// closes the socket), polling the run loop meanwhile so it can return.
+    async fn stop_client(&self, run: Option<BoxFuture<'static, ()>>) {
+        let disconnect = tokio::time::timeout(WIND_DOWN, self.client.disconnect());
+        let stopped = match run {
+            None => disconnect.await,
+            Some(mut run) => {
+                tokio::pin!(disconnect);
+                tokio::select! {
+                    stopped = &mut disconnect => {
+                        let _ = tokio::time::timeout(RUN_EXIT_GRACE, run).await;
+                        stopped
+                    }
+                    () = &mut run => disconnect.await,
+                }
+            }
+        };
+        if stopped.is_err() {
+            tracing::warn!(session = %self.session, "whatsapp client did not stop in time");
+        }
     }
 
     /// Runs until the connection is over; returns the event to report last, if any.

@@ -293,3 +293,27 @@ async fn flags_win_over_environment_and_environment_over_file() {
     assert_eq!(session["gatewayId"], "from-flag");
     child.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn sessions_qr_renders_the_code_in_the_terminal() {
+    let db = TestDatabase::from_env().await;
+    let served = serve(&db, &["--engine", "sim"]).await;
+    let key = served.stdout.trim().to_owned();
+    let created: Value = reqwest::Client::new()
+        .post(format!("{}/api/v1/sessions", served.base))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let out = run(&db, &["sessions", "qr", id, "--url", &served.base]).await;
+    assert!(out.contains('█') || out.contains('▀') || out.contains('▄'), "{out}");
+    assert!(out.contains("Linked devices"));
+    let status = get_status(&served.base, &format!("/api/v1/sessions/{id}"), &key).await;
+    assert_eq!(status, 200);
+    terminate(served).await;
+}
