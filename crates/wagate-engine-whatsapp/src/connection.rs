@@ -293,14 +293,14 @@ impl Supervisor {
                 }
                 () = running => {
                     *run = None;
+                    if self.stopped() {
+                        return None;
+                    }
                     // Events dispatched just before the run loop returned are still queued.
                     while let Ok(signal) = self.signals.try_recv() {
                         if let Some(last) = self.apply(signal, &mut code_deadline) {
-                            return (!self.stopped()).then_some(last);
+                            return Some(last);
                         }
-                    }
-                    if self.stopped() {
-                        return None;
                     }
                     match self.attempt.on_run_ended(&self.probe.outcome()) {
                         RunEnd::Restart => {
