@@ -10,6 +10,8 @@
 //!   [`Network`], storing each session's device credential in a small JSON file.
 //! - [`control_router`]: the control API (`/_sim/…`) through which tests and demos act as the
 //!   phones.
+//! - [`RemoteSimEngine`] and [`engine_router`]: the same engine across processes, against a
+//!   standalone simnet (`wagate simnet`) over HTTP; see [`remote`].
 //! - [`action_path`]: the `…/{id}:verb` path rewriting that lets axum 0.8 route action paths.
 //!
 //! This first slice covers pairing and connections; messages and groups come later.
@@ -20,6 +22,7 @@ pub mod control;
 pub mod engine;
 mod error;
 pub mod network;
+pub mod remote;
 mod timings;
 
 pub use action_path::{ActionPath, ActionPathLayer, rewrite_action_segment, rewrite_action_uri};
@@ -30,6 +33,7 @@ pub use network::{
     ConnectRequest, ConnectionId, DeviceCredential, LinkedDevice, Network, NetworkConnection,
     NetworkEvent, PhoneAdded, PhoneInfo,
 };
+pub use remote::{RemoteSimClient, RemoteSimEngine, engine_router};
 pub use timings::SimTimings;
 
 /// The prefix of every simnet log line, so a simulated network is never mistaken for WhatsApp.

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{
     EngineKind, FileConfig, JwtConfig, LogFormat, ServeConfig, StoreConfig, parse_duration,
 };
-use crate::{commands, logging, node};
+use crate::{commands, logging, node, simnet_cmd};
 
 #[derive(Debug, Parser)]
 #[command(name = "wagate", version, about = "Multi-tenant WhatsApp HTTP gateway")]
@@ -54,6 +54,19 @@ pub enum Command {
     /// Work with a running node's sessions.
     #[command(subcommand)]
     Sessions(SessionsCommand),
+    /// Run a standalone simnet: a SIMULATED WhatsApp network (test double) that nodes join with
+    /// `serve --engine sim --simnet-url http://ADDR`.
+    Simnet(SimnetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimnetArgs {
+    /// Address to listen on (loopback: the control API has no authentication).
+    #[arg(long, env = "WAGATE_SIMNET_LISTEN", default_value = "127.0.0.1:8090")]
+    pub listen: SocketAddr,
+    /// Log format [default: text].
+    #[arg(long, env = "WAGATE_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -303,6 +316,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Orgs(cmd) => commands::orgs(&store, cmd).await,
         Command::Keys(cmd) => commands::keys(&store, cmd).await,
         Command::Sessions(cmd) => commands::sessions(&store, cmd).await,
+        Command::Simnet(args) => {
+            logging::init(
+                args.log_format
+                    .or(file.log_format)
+                    .unwrap_or(LogFormat::Text),
+            );
+            simnet_cmd::run(args.listen).await
+        }
     }
 }
 

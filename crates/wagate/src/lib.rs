@@ -6,3 +6,4 @@ mod commands;
 pub mod config;
 mod logging;
 pub mod node;
+mod simnet_cmd;

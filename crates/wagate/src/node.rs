@@ -80,8 +80,15 @@ fn engine(config: &ServeConfig) -> anyhow::Result<(Arc<dyn Engine>, Option<Extra
             Ok((Arc::new(engine), None))
         }
         EngineKind::Sim => {
-            if config.simnet_url.is_some() {
-                anyhow::bail!("--simnet-url is not supported yet: run the in-process simnet");
+            if let Some(url) = &config.simnet_url {
+                tracing::warn!(
+                    simnet = %url,
+                    "engine `sim`: sessions connect to a standalone simnet, a SIMULATED WhatsApp network"
+                );
+                // The control API is served by the standalone simnet, not by this node.
+                let engine =
+                    wagate_simnet::RemoteSimEngine::new(url.clone(), data_dir.join("sim-devices"));
+                return Ok((Arc::new(engine), None));
             }
             tracing::warn!(
                 "engine `sim`: sessions connect to simnet, a SIMULATED WhatsApp network"
@@ -263,7 +270,8 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     run(config, prepared, listener, shutdown_signal()).await
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or SIGINT.
+pub(crate) async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut int)) = (
         signal(SignalKind::terminate()),

@@ -311,7 +311,10 @@ async fn sessions_qr_renders_the_code_in_the_terminal() {
         .unwrap();
     let id = created["id"].as_str().unwrap();
     let out = run(&db, &["sessions", "qr", id, "--url", &served.base]).await;
-    assert!(out.contains('█') || out.contains('▀') || out.contains('▄'), "{out}");
+    assert!(
+        out.contains('█') || out.contains('▀') || out.contains('▄'),
+        "{out}"
+    );
     assert!(out.contains("Linked devices"));
     let status = get_status(&served.base, &format!("/api/v1/sessions/{id}"), &key).await;
     assert_eq!(status, 200);

@@ -1,7 +1,7 @@
 //! The control API (`/_sim/…`, simnet.md): what the simulated phones do. JSON, no
 //! authentication, for loopback use only. This slice serves the pairing and connection rows.
 
-mod wire;
+pub(crate) mod wire;
 
 use axum::Router;
 use axum::extract::{Path, State};

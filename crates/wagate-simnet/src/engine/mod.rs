@@ -4,7 +4,7 @@
 //! succeeds, before `Paired` is reported), so a node restarted over the same data directory
 //! resumes its sessions without pairing again while the network still knows the devices.
 
-mod device_file;
+pub(crate) mod device_file;
 #[cfg(test)]
 mod tests;
 

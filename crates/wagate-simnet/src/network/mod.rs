@@ -24,6 +24,18 @@ use state::{Phase, State};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnectionId(u64);
 
+impl ConnectionId {
+    /// The id's number, as the engine endpoint's wire carries it.
+    pub(crate) fn as_u64(self) -> u64 {
+        self.0
+    }
+
+    /// The id a wire number names (an unknown one matches no connection).
+    pub(crate) fn from_u64(n: u64) -> Self {
+        Self(n)
+    }
+}
+
 /// What a linked device presents to resume: issued by the network when pairing succeeds.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
