@@ -17,7 +17,8 @@ pub use api_key::{ApiKey, ApiKeyState, RawApiKey};
 pub use capability::{Capability, CapabilitySet};
 pub use clock::{Clock, SystemClock};
 pub use engine::{
-    Engine, EngineClient, EngineError, EngineEvent, EngineLink, FatalReason, LinkedAccount, OpenMode,
+    Engine, EngineClient, EngineError, EngineEvent, EngineLink, FatalReason, LinkedAccount,
+    OpenMode,
 };
 pub use ids::{ApiKeyId, IdError, OrgId, SessionId};
 pub use organization::Organization;
