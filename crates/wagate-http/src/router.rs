@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::from_fn;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
-use tower_http::catch_panic::CatchPanicLayer;
+use tower::ServiceBuilder;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::router::UtoipaMethodRouter;
@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 use crate::action_path;
 use crate::error::ApiError;
 use crate::middleware::rate_limit::CredentialLimiter;
-use crate::middleware::{auth, cors, deadline, envelope, metrics, request_id};
+use crate::middleware::{auth, cors, guard, metrics, request_id};
 use crate::openapi::ApiDoc;
 use crate::routes::{api_keys, docs, probes, session_lifecycle, sessions};
 use crate::state::{AppState, Services};
@@ -118,18 +118,26 @@ pub fn router(
         metrics: metrics_handle,
     };
     let (api, doc) = api_routes().split_for_parts();
+    // Only matched routes know their template; unmatched requests are counted by the fallback.
+    let metrics = metrics::MetricsLayer::default();
     let api = api
-        .route_layer(from_fn_with_state(state.clone(), auth::authenticate))
-        .layer(DefaultBodyLimit::max(opts.body_limit))
+        .route_layer(
+            ServiceBuilder::new()
+                .layer(metrics.clone())
+                .layer(auth::AuthLayer::new(state.clone()))
+                .layer(DefaultBodyLimit::max(opts.body_limit)),
+        )
         .with_state(state.clone());
     let doc_routes = Router::new()
         .route("/api/v1/openapi.json", get(docs::openapi_json))
         .route("/api/v1/openapi.yaml", get(docs::openapi_yaml))
+        .route_layer(metrics.clone())
         .with_state(Arc::new(doc));
     let probes = Router::new()
         .route("/healthz", get(probes::healthz))
         .route("/readyz", get(probes::readyz))
         .route("/metrics", get(probes::metrics))
+        .route_layer(metrics)
         .with_state(state);
 
     let mut verbs: Vec<&'static str> = ACTION_VERBS.to_vec();
@@ -138,24 +146,23 @@ pub fn router(
         verbs.extend(extra.action_verbs);
         app = app.merge(extra.router);
     }
-    let mut app = app
-        // Only matched routes know their template; unmatched requests are counted by the fallback.
-        .route_layer(from_fn(metrics::record))
-        .fallback(|| async {
-            metrics::record_unmatched();
-            ApiError::route_not_found().into_response()
-        })
-        .layer(from_fn(envelope::method_not_allowed))
-        .layer(from_fn_with_state(opts.request_timeout, deadline::deadline))
-        .layer(CatchPanicLayer::custom(envelope::panic_response));
-    if let Some(cors) = cors::layer(&opts.cors_origins) {
-        app = app.layer(cors).layer(from_fn(cors::preflight_no_content));
-    }
-    let app = app.layer(from_fn(request_id::request_id));
-    // Action suffixes are rewritten before the router sees the path.
-    Router::new().fallback_service(
-        tower::ServiceBuilder::new()
-            .map_request(move |req| action_path::rewrite_request(req, &verbs))
-            .service(app),
-    )
+    let app = app.fallback(|| async {
+        metrics::record_unmatched();
+        ApiError::route_not_found().into_response()
+    });
+    // The cross-cutting layers wrap the router once, as one service: `Router::layer` would wrap
+    // every route separately, and each layer would cost boxing and clones on every request.
+    let cors = cors::layer(&opts.cors_origins).map(|cors| {
+        ServiceBuilder::new()
+            .layer(from_fn(cors::preflight_no_content))
+            .layer(cors)
+    });
+    let service = ServiceBuilder::new()
+        // Action suffixes are rewritten before the router sees the path.
+        .map_request(move |req| action_path::rewrite_request(req, &verbs))
+        .layer(request_id::RequestIdLayer)
+        .option_layer(cors)
+        .layer(guard::GuardLayer::new(opts.request_timeout))
+        .service(app);
+    Router::new().fallback_service(service)
 }

@@ -2,7 +2,7 @@
 //! each with its own migration set (kept in step: same versions, same meaning).
 //!
 //! Queries both backends share live in [`shared`]; anything backend-specific (connection
-//! options, pragmas, locking) stays in its backend module.
+//! options, pragmas, locking) stays in its backend module (SQLite: `sqlite`, `sqlite_reads`).
 
 // `shared` defines the macro the backend modules expand, so it comes first.
 #[macro_use]
@@ -11,6 +11,7 @@ mod error;
 mod postgres;
 mod rows;
 mod sqlite;
+mod sqlite_reads;
 
 use std::path::Path;
 use std::sync::Arc;

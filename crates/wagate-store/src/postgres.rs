@@ -20,6 +20,9 @@ impl PostgresStore {
     pub async fn open(url: &str) -> StoreResult<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
+            // No `SELECT 1` round trip on every acquire: a broken connection then surfaces as
+            // the query's error, and sqlx drops it instead of returning it to the pool.
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(5))
             .connect(url)
             .await

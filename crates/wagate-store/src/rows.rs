@@ -26,26 +26,27 @@ impl From<OrganizationRow> for Organization {
     }
 }
 
+/// Fields are crate-visible so SQLite's direct reads (`sqlite_reads`) can fill them too.
 #[derive(sqlx::FromRow)]
 pub(crate) struct SessionRow {
-    id: String,
-    organization_id: String,
-    created_by_user_id: Option<String>,
-    gateway_id: String,
-    label: Option<String>,
-    status: String,
-    status_reason: Option<String>,
-    wa_jid: Option<String>,
-    wa_lid: Option<String>,
-    phone_number: Option<String>,
-    is_admin_session: bool,
-    auto_read: bool,
-    presence_typing: bool,
-    rate_per_min: i32,
-    rate_per_hour: i32,
-    last_connected_at: Option<i64>,
-    created_at: i64,
-    updated_at: i64,
+    pub(crate) id: String,
+    pub(crate) organization_id: String,
+    pub(crate) created_by_user_id: Option<String>,
+    pub(crate) gateway_id: String,
+    pub(crate) label: Option<String>,
+    pub(crate) status: String,
+    pub(crate) status_reason: Option<String>,
+    pub(crate) wa_jid: Option<String>,
+    pub(crate) wa_lid: Option<String>,
+    pub(crate) phone_number: Option<String>,
+    pub(crate) is_admin_session: bool,
+    pub(crate) auto_read: bool,
+    pub(crate) presence_typing: bool,
+    pub(crate) rate_per_min: i32,
+    pub(crate) rate_per_hour: i32,
+    pub(crate) last_connected_at: Option<i64>,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
 }
 
 impl TryFrom<SessionRow> for Session {
@@ -75,18 +76,19 @@ impl TryFrom<SessionRow> for Session {
     }
 }
 
+/// Fields are crate-visible so SQLite's direct reads (`sqlite_reads`) can fill them too.
 #[derive(sqlx::FromRow)]
 pub(crate) struct ApiKeyRow {
-    id: String,
-    organization_id: String,
-    name: Option<String>,
-    key_hash: String,
-    permissions: String,
-    sessions: Option<String>,
-    expires_at: Option<i64>,
-    enabled: bool,
-    created_at: i64,
-    last_used_at: Option<i64>,
+    pub(crate) id: String,
+    pub(crate) organization_id: String,
+    pub(crate) name: Option<String>,
+    pub(crate) key_hash: String,
+    pub(crate) permissions: String,
+    pub(crate) sessions: Option<String>,
+    pub(crate) expires_at: Option<i64>,
+    pub(crate) enabled: bool,
+    pub(crate) created_at: i64,
+    pub(crate) last_used_at: Option<i64>,
 }
 
 impl TryFrom<ApiKeyRow> for ApiKey {

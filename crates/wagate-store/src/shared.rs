@@ -3,11 +3,80 @@
 //! The SQL uses `$N` placeholders, which PostgreSQL and sqlx's SQLite driver both bind by
 //! number, and only syntax both engines accept (`ON CONFLICT … DO NOTHING`, `LIMIT`). A query
 //! that needs backend-specific SQL moves out of this macro into its backend module.
+//!
+//! `impl_shared_store!(Store)` implements the whole trait on the sqlx pool;
+//! `impl_shared_store!(Store, point_reads { … })` takes the backend's own `get_session` and
+//! `find_api_key_by_hash` (the two lookups on every authenticated request) and implements the
+//! rest, keeping the pool versions of those two at hand as `pool_*` methods.
 
 macro_rules! impl_shared_store {
+    // The whole trait on the sqlx pool.
     ($store:ty) => {
+        impl_shared_store!($store, point_reads {
+            async fn get_session(
+                &self,
+                org: &wagate_domain::OrgId,
+                id: &wagate_domain::SessionId,
+            ) -> wagate_domain::StoreResult<Option<wagate_domain::Session>> {
+                self.pool_get_session(org, id).await
+            }
+
+            async fn find_api_key_by_hash(
+                &self,
+                key_hash: &str,
+            ) -> wagate_domain::StoreResult<Option<wagate_domain::ApiKey>> {
+                self.pool_find_api_key_by_hash(key_hash).await
+            }
+        });
+    };
+    // The trait with the backend's own `get_session` and `find_api_key_by_hash`, the two point
+    // reads every authenticated request makes (SQLite answers them without the pool, see
+    // `sqlite_reads`). The pool versions stay available to it as `pool_get_session` and
+    // `pool_find_api_key_by_hash`.
+    ($store:ty, point_reads { $($point_reads:tt)* }) => {
+        impl $store {
+            /// `Store::get_session` on the pool.
+            pub(crate) async fn pool_get_session(
+                &self,
+                org: &wagate_domain::OrgId,
+                id: &wagate_domain::SessionId,
+            ) -> wagate_domain::StoreResult<Option<wagate_domain::Session>> {
+                let row: Option<$crate::rows::SessionRow> = sqlx::query_as(
+                    "SELECT id, organization_id, created_by_user_id, gateway_id, label, status, \
+                     status_reason, wa_jid, wa_lid, phone_number, is_admin_session, auto_read, \
+                     presence_typing, rate_per_min, rate_per_hour, last_connected_at, created_at, \
+                     updated_at FROM sessions WHERE id = $1 AND organization_id = $2",
+                )
+                .bind(id.as_str())
+                .bind(org.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err($crate::error::map)?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            /// `Store::find_api_key_by_hash` on the pool.
+            pub(crate) async fn pool_find_api_key_by_hash(
+                &self,
+                key_hash: &str,
+            ) -> wagate_domain::StoreResult<Option<wagate_domain::ApiKey>> {
+                let row: Option<$crate::rows::ApiKeyRow> = sqlx::query_as(
+                    "SELECT id, organization_id, name, key_hash, permissions, sessions, \
+                     expires_at, enabled, created_at, last_used_at FROM api_keys \
+                     WHERE key_hash = $1",
+                )
+                .bind(key_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err($crate::error::map)?;
+                row.map(TryInto::try_into).transpose()
+            }
+        }
+
         #[async_trait::async_trait]
         impl wagate_domain::Store for $store {
+            $($point_reads)*
+
             async fn ping(&self) -> wagate_domain::StoreResult<()> {
                 sqlx::query("SELECT 1")
                     .execute(&self.pool)
@@ -134,25 +203,6 @@ macro_rules! impl_shared_store {
                 .await
                 .map(|_| ())
                 .map_err($crate::error::map)
-            }
-
-            async fn get_session(
-                &self,
-                org: &wagate_domain::OrgId,
-                id: &wagate_domain::SessionId,
-            ) -> wagate_domain::StoreResult<Option<wagate_domain::Session>> {
-                let row: Option<$crate::rows::SessionRow> = sqlx::query_as(
-                    "SELECT id, organization_id, created_by_user_id, gateway_id, label, status, \
-                     status_reason, wa_jid, wa_lid, phone_number, is_admin_session, auto_read, \
-                     presence_typing, rate_per_min, rate_per_hour, last_connected_at, created_at, \
-                     updated_at FROM sessions WHERE id = $1 AND organization_id = $2",
-                )
-                .bind(id.as_str())
-                .bind(org.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err($crate::error::map)?;
-                row.map(TryInto::try_into).transpose()
             }
 
             async fn list_sessions(
@@ -315,22 +365,6 @@ macro_rules! impl_shared_store {
                 .await
                 .map(|_| ())
                 .map_err($crate::error::map)
-            }
-
-            async fn find_api_key_by_hash(
-                &self,
-                key_hash: &str,
-            ) -> wagate_domain::StoreResult<Option<wagate_domain::ApiKey>> {
-                let row: Option<$crate::rows::ApiKeyRow> = sqlx::query_as(
-                    "SELECT id, organization_id, name, key_hash, permissions, sessions, \
-                     expires_at, enabled, created_at, last_used_at FROM api_keys \
-                     WHERE key_hash = $1",
-                )
-                .bind(key_hash)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err($crate::error::map)?;
-                row.map(TryInto::try_into).transpose()
             }
 
             async fn get_api_key(

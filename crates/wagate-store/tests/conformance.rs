@@ -204,6 +204,32 @@ async fn revoking_a_key_disables_it_once_and_only_in_its_organization() {
     assert!(!store.get_api_key(&key.id).await.unwrap().unwrap().enabled);
 }
 
+/// What another process does (`wagate keys revoke`, another node) is seen by the very next
+/// lookup: nothing on the per-request read path may serve a stale row.
+#[tokio::test]
+async fn changes_through_another_store_handle_are_seen_by_the_next_lookup() {
+    let (db, store) = store().await;
+    let other = wagate_store::open(db.url()).await.expect("second handle");
+    let o = org("acme");
+    store.insert_organization(&o).await.unwrap();
+    let (raw, key) = api_key(&o.id, None);
+    store.insert_api_key(&key).await.unwrap();
+    let s = new_session(&o.id, "s", 2_000);
+    store.insert_session(&s).await.unwrap();
+    // Warm up every read path (and any connection or statement it keeps) first.
+    for _ in 0..3 {
+        let found = store.find_api_key_by_hash(&raw.digest()).await.unwrap();
+        assert!(found.unwrap().enabled);
+        assert!(store.get_session(&o.id, &s.id).await.unwrap().is_some());
+    }
+    assert!(other.revoke_api_key(None, &key.id).await.unwrap());
+    let found = store.find_api_key_by_hash(&raw.digest()).await.unwrap();
+    assert!(!found.unwrap().enabled, "revocation seen at once");
+    assert!(other.delete_session(&o.id, &s.id).await.unwrap());
+    assert_eq!(store.get_session(&o.id, &s.id).await.unwrap(), None);
+    other.close().await;
+}
+
 #[tokio::test]
 async fn api_keys_page_by_id_within_an_organization() {
     let (_db, store) = store().await;

@@ -3,15 +3,13 @@
 
 use std::any::Any;
 
-use axum::extract::Request;
 use axum::http::{StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::{ApiError, ErrorCode};
 
-pub async fn method_not_allowed(req: Request, next: Next) -> Response {
-    let response = next.run(req).await;
+/// axum's bare `405` becomes the envelope, keeping `Allow`; any other response passes as is.
+pub fn method_not_allowed(response: Response) -> Response {
     if response.status() != StatusCode::METHOD_NOT_ALLOWED
         || response.headers().contains_key(header::CONTENT_TYPE)
     {
@@ -26,7 +24,7 @@ pub async fn method_not_allowed(req: Request, next: Next) -> Response {
     enveloped
 }
 
-/// Used by `CatchPanicLayer`: the panic is logged, the caller sees `500 internal`.
+/// Used by the guard layer (`guard.rs`): the panic is logged, the caller sees `500 internal`.
 pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
     let detail = panic
         .downcast_ref::<String>()

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod cors;
 pub mod deadline;
 pub mod envelope;
+pub mod guard;
 pub mod metrics;
 pub mod rate_limit;
 pub mod request_id;
