@@ -5,10 +5,6 @@ use std::sync::Mutex;
 
 /// A ULID that sorts after every ULID this process made before, even within one millisecond
 /// (domain.md §0: ids sort in creation order).
-#[expect(
-    clippy::unwrap_or_default,
-    reason = "Ulid::default() is the nil id; the fallback must be a fresh random one"
-)]
 pub fn monotonic_ulid() -> ulid::Ulid {
     static GENERATOR: Mutex<ulid::Generator> = Mutex::new(ulid::Generator::new());
     GENERATOR
