@@ -1,6 +1,9 @@
 //! The baseline of `scripts/bench-http` (docs/benchmarks.md): a bare axum handler at
 //! `GET /api/v1/sessions/{id}` that answers a fixed session, with no authentication, no
 //! database and no middleware. wagate's authenticated `getSession` is measured against it.
+//! [`pair`] is the setup of `scripts/bench-restore`.
+
+pub mod pair;
 
 use axum::extract::Path;
 use axum::routing::get;
