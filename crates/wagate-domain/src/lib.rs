@@ -8,6 +8,7 @@ pub mod clock;
 pub mod engine;
 pub mod event;
 pub mod ids;
+pub mod jid;
 pub mod organization;
 pub mod principal;
 pub mod session;
@@ -23,6 +24,7 @@ pub use engine::{
 };
 pub use event::{Event, EventPayload, EventPublisher, PairedPayload};
 pub use ids::{ApiKeyId, EventId, IdError, OrgId, SessionId};
+pub use jid::{ChatKind, Jid, JidError};
 pub use organization::Organization;
 pub use principal::{OrgRole, Principal, PrincipalKind};
 pub use session::{NewSession, Session, SessionStatus};
