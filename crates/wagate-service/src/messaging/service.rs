@@ -168,7 +168,16 @@ impl MessagingService {
 
     /// `sendMessage` (sync): budget, live send, then the outgoing row.
     pub async fn send(&self, s: &Session, req: &SendRequest) -> ServiceResult<SentMessage> {
-        let mut message = self.prepare(req).await?;
+        let message = self.prepare(req).await?;
+        self.send_prepared(s, message).await
+    }
+
+    /// [`Self::send`] for a message [`Self::prepare`] already validated.
+    pub async fn send_prepared(
+        &self,
+        s: &Session,
+        mut message: OutgoingMessage,
+    ) -> ServiceResult<SentMessage> {
         let client = self.live(s).await?;
         self.consume_budget(s)?;
         self.enrich_quote(s, &mut message).await?;
