@@ -20,7 +20,7 @@ use crate::error::ApiError;
 use crate::middleware::rate_limit::CredentialLimiter;
 use crate::middleware::{auth, cors, guard, metrics, request_id};
 use crate::openapi::ApiDoc;
-use crate::routes::{api_keys, docs, probes, session_lifecycle, sessions};
+use crate::routes::{api_keys, chats, docs, messages, probes, session_lifecycle, sessions};
 use crate::state::{AppState, Services};
 
 /// The per-credential HTTP rate limit; `per_second = 0` disables it.
