@@ -246,7 +246,7 @@ async fn unknown_routes_and_methods_get_the_error_body() {
     let (status, error) = sim.post("/_sim/nothing-here", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(error["error"]["message"], "route not found");
-    let (status, _) = sim.post("/_sim/phones/628123:explode", None).await;
+    let (status, _) = sim.post("/_sim/sessions/sess_1:explode", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let res = sim
         .http
