@@ -6,18 +6,25 @@
 /// matched by LID first, then by phone JID; otherwise the stored name.
 macro_rules! chat_select {
     () => {
+        // SQLite refuses outer columns in a subquery's ORDER BY, so "by LID first, then by
+        // phone JID" is spelled as CASE WHEN EXISTS.
         "SELECT c.id, c.session_id, c.chat_jid, c.type, c.last_message_at, c.unread_count, \
          c.archived, c.pinned, c.muted_until, \
-         COALESCE((SELECT COALESCE(i.name, i.business_name, i.phone_number) FROM identities i \
-                   WHERE c.type = 'dm' AND (i.lid = c.chat_jid OR i.phone_jid = c.chat_jid) \
-                   ORDER BY CASE WHEN i.lid = c.chat_jid THEN 0 ELSE 1 END, i.id LIMIT 1), \
-                  c.name) AS name, \
-         (SELECT i.lid FROM identities i \
-          WHERE c.type = 'dm' AND (i.lid = c.chat_jid OR i.phone_jid = c.chat_jid) \
-          ORDER BY CASE WHEN i.lid = c.chat_jid THEN 0 ELSE 1 END, i.id LIMIT 1) AS alias_lid, \
-         (SELECT i.phone_jid FROM identities i \
-          WHERE c.type = 'dm' AND (i.lid = c.chat_jid OR i.phone_jid = c.chat_jid) \
-          ORDER BY CASE WHEN i.lid = c.chat_jid THEN 0 ELSE 1 END, i.id LIMIT 1) AS alias_phone \
+         COALESCE(CASE WHEN c.type <> 'dm' THEN NULL \
+           WHEN EXISTS (SELECT 1 FROM identities i WHERE i.lid = c.chat_jid) \
+           THEN (SELECT COALESCE(i.name, i.business_name, i.phone_number) FROM identities i \
+                 WHERE i.lid = c.chat_jid) \
+           ELSE (SELECT COALESCE(i.name, i.business_name, i.phone_number) FROM identities i \
+                 WHERE i.phone_jid = c.chat_jid ORDER BY i.id LIMIT 1) END, c.name) AS name, \
+         CASE WHEN c.type <> 'dm' THEN NULL \
+           WHEN EXISTS (SELECT 1 FROM identities i WHERE i.lid = c.chat_jid) THEN c.chat_jid \
+           ELSE (SELECT i.lid FROM identities i WHERE i.phone_jid = c.chat_jid \
+                 ORDER BY i.id LIMIT 1) END AS alias_lid, \
+         CASE WHEN c.type <> 'dm' THEN NULL \
+           WHEN EXISTS (SELECT 1 FROM identities i WHERE i.lid = c.chat_jid) \
+           THEN (SELECT i.phone_jid FROM identities i WHERE i.lid = c.chat_jid) \
+           ELSE (SELECT i.phone_jid FROM identities i WHERE i.phone_jid = c.chat_jid \
+                 ORDER BY i.id LIMIT 1) END AS alias_phone \
          FROM chats c "
     };
 }
@@ -77,7 +84,7 @@ macro_rules! impl_message_store {
             async fn contacts_where(
                 &self,
                 session: &wagate_domain::SessionId,
-                filter: &str,
+                filter: &'static str,
                 after: Option<i64>,
                 text: Option<String>,
                 limit: i64,
@@ -89,7 +96,7 @@ macro_rules! impl_message_store {
                      AND c.type = 'dm' AND (c.chat_jid = i.lid OR c.chat_jid = i.phone_jid)) \
                      AND {filter} ORDER BY i.id LIMIT $4"
                 );
-                let rows: Vec<$crate::message_rows::IdentityRow> = sqlx::query_as(&sql)
+                let rows: Vec<$crate::message_rows::IdentityRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(session.as_str())
                     .bind(after)
                     .bind(text)

@@ -4,7 +4,7 @@
 use wagate_domain::{
     ChatKind, ChatPatch, ChatTouch, IdentityUpdate, MessageId, MessageStatus, MessageStore,
     NewMessage, NewSession, OrgId, Organization, OutboxEntry, OutboxId, OutboxInsert, OutboxStatus,
-    PollSpec, SessionId, Store,
+    PollSpec, SessionId,
 };
 use wagate_store::Stores;
 use wagate_test_support::db::TestDatabase;

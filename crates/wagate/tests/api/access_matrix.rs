@@ -40,7 +40,9 @@ fn ops() -> Vec<Op> {
     let reading = |method, path| op(method, path, "read", None, Foreign::NotFound);
     let sending = |method, path, body| op(method, path, "send", body, Foreign::NotFound);
     let text = Some(json!({"type": "text", "to": "628111000009@s.whatsapp.net", "text": "hi"}));
-    let target = Some(json!({"chat": "628111000009@s.whatsapp.net", "text": "x", "to": "628111000009@s.whatsapp.net"}));
+    let target = Some(
+        json!({"chat": "628111000009@s.whatsapp.net", "text": "x", "to": "628111000009@s.whatsapp.net"}),
+    );
     vec![
         op(
             Method::GET,
@@ -95,17 +97,56 @@ fn ops() -> Vec<Op> {
         // Chats and messages (issue 4): `read` to look, `send` to act.
         reading(Method::GET, "/api/v1/sessions/{session}/chats"),
         reading(Method::GET, "/api/v1/sessions/{session}/chats/{cid}"),
-        reading(Method::GET, "/api/v1/sessions/{session}/chats/{cid}/messages"),
-        sending(Method::POST, "/api/v1/sessions/{session}/chats/{cid}/read", None),
-        sending(Method::PATCH, "/api/v1/sessions/{session}/chats/{cid}", Some(json!({}))),
-        sending(Method::DELETE, "/api/v1/sessions/{session}/chats/{cid}", None),
+        reading(
+            Method::GET,
+            "/api/v1/sessions/{session}/chats/{cid}/messages",
+        ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/chats/{cid}/read",
+            None,
+        ),
+        sending(
+            Method::PATCH,
+            "/api/v1/sessions/{session}/chats/{cid}",
+            Some(json!({})),
+        ),
+        sending(
+            Method::DELETE,
+            "/api/v1/sessions/{session}/chats/{cid}",
+            None,
+        ),
         sending(Method::POST, "/api/v1/sessions/{session}/messages", text),
-        sending(Method::PATCH, "/api/v1/sessions/{session}/messages/{mid}", target.clone()),
-        sending(Method::DELETE, "/api/v1/sessions/{session}/messages/{mid}", target.clone()),
-        sending(Method::POST, "/api/v1/sessions/{session}/messages/{mid}/reaction", target.clone()),
-        sending(Method::DELETE, "/api/v1/sessions/{session}/messages/{mid}/reaction", target.clone()),
-        sending(Method::POST, "/api/v1/sessions/{session}/messages/{mid}/forward", target.clone()),
-        sending(Method::POST, "/api/v1/sessions/{session}/messages/{mid}/vote", target),
+        sending(
+            Method::PATCH,
+            "/api/v1/sessions/{session}/messages/{mid}",
+            target.clone(),
+        ),
+        sending(
+            Method::DELETE,
+            "/api/v1/sessions/{session}/messages/{mid}",
+            target.clone(),
+        ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/messages/{mid}/reaction",
+            target.clone(),
+        ),
+        sending(
+            Method::DELETE,
+            "/api/v1/sessions/{session}/messages/{mid}/reaction",
+            target.clone(),
+        ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/messages/{mid}/forward",
+            target.clone(),
+        ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/messages/{mid}/vote",
+            target,
+        ),
     ]
 }
 
