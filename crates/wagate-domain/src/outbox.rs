@@ -50,5 +50,5 @@ pub struct OutboxEntry {
 pub enum OutboxInsert {
     Inserted,
     /// The organization already holds a live entry with this idempotency key.
-    Existing(OutboxEntry),
+    Existing(Box<OutboxEntry>),
 }

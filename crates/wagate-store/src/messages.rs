@@ -690,7 +690,7 @@ macro_rules! impl_message_store {
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(map)?;
-                    wagate_domain::OutboxInsert::Existing(row.try_into()?)
+                    wagate_domain::OutboxInsert::Existing(Box::new(row.try_into()?))
                 };
                 tx.commit().await.map_err(map)?;
                 Ok(outcome)

@@ -113,7 +113,7 @@ async fn a_message_is_stored_once_and_counts_unread_once() {
     assert_eq!(chat.last_message_at, Some(20));
     let page = f
         .m()
-        .list_chat_messages(&f.session, &[chat.jid.clone()], None, 10)
+        .list_chat_messages(&f.session, std::slice::from_ref(&chat.jid), None, 10)
         .await
         .unwrap();
     assert_eq!(
@@ -545,7 +545,7 @@ async fn claims_go_in_order_one_at_a_time_and_take_over_stale_ones() {
     }
     assert_eq!(
         f.m().sessions_with_queued_outbox().await.unwrap(),
-        [f.session.clone()]
+        std::slice::from_ref(&f.session)
     );
     let claimed = f
         .m()

@@ -185,7 +185,7 @@ pub async fn send_message(
                 "Idempotency-Key was already used with a different request",
             ));
         }
-        return Ok(replay(existing));
+        return Ok(replay(*existing));
     }
     let outcome = messaging.send_prepared(&s, message).await;
     let now = state.services.clock.now_ms();
