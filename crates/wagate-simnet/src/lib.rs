@@ -24,6 +24,8 @@ mod codes;
 pub mod control;
 pub mod engine;
 mod error;
+#[cfg(test)]
+mod live_tests;
 pub mod network;
 pub mod remote;
 mod state_file;
