@@ -4,7 +4,7 @@
 use crate::{EventId, OrgId, SessionId, SessionStatus};
 
 /// One event: the envelope's fields (events.md §1) around a typed payload.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub id: EventId,
     pub session: SessionId,
@@ -31,7 +31,7 @@ pub struct PairedPayload {
 }
 
 /// Typed payloads; each maps to one catalog type.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum EventPayload {
     /// `session.status`; `reason` is our `statusReason` extension (D7).
     SessionStatus {
@@ -45,6 +45,18 @@ pub enum EventPayload {
     /// `auth.pairing_code`: a linking code was issued for `phone`. The reference overloads
     /// `auth.code` for this; events.md §3.1 lets us give it its own type.
     PairingCodeIssued { code: String, phone: String },
+    /// The message family (events.md §3.2): `message`, `message.from_me`, `message.reaction`,
+    /// `message.edited`, `message.revoked`, `poll.vote`.
+    Message {
+        kind: MessageEventKind,
+        body: Box<MessagePayload>,
+    },
+    /// `message.status` (events.md §3.4).
+    MessageStatus(MessageStatusPayload),
+    /// `presence.update` (events.md §3.5).
+    Presence(PresencePayload),
+    /// `contact.update` (events.md §3.8).
+    ContactUpdate(ContactUpdatePayload),
 }
 
 impl EventPayload {
@@ -54,6 +66,10 @@ impl EventPayload {
             Self::AuthQr { .. } => "auth.qr",
             Self::AuthCode(_) => "auth.code",
             Self::PairingCodeIssued { .. } => "auth.pairing_code",
+            Self::Message { kind, .. } => kind.as_str(),
+            Self::MessageStatus(_) => "message.status",
+            Self::Presence(_) => "presence.update",
+            Self::ContactUpdate(_) => "contact.update",
         }
     }
 }
@@ -61,4 +77,127 @@ impl EventPayload {
 /// Where producers hand events over (the in-process bus today; the durable log later).
 pub trait EventPublisher: Send + Sync + 'static {
     fn publish(&self, event: Event);
+}
+
+/// Which event of the message family a [`MessagePayload`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageEventKind {
+    Message,
+    FromMe,
+    Reaction,
+    Edited,
+    Revoked,
+    PollVote,
+}
+
+impl MessageEventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Message => "message",
+            Self::FromMe => "message.from_me",
+            Self::Reaction => "message.reaction",
+            Self::Edited => "message.edited",
+            Self::Revoked => "message.revoked",
+            Self::PollVote => "poll.vote",
+        }
+    }
+}
+
+/// `MessagePayload` (events.md §3.2), serialized exactly as the contract names its fields;
+/// empty optional fields are omitted, `media` is always `null`.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessagePayload {
+    pub wa_message_id: String,
+    pub chat_jid: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_jid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_lid: Option<String>,
+    pub from_me: bool,
+    #[serde(rename = "type")]
+    pub message_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quoted_message_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quoted_from_me: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quoted_sender_jid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quoted_sender_lid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quoted_body: Option<String>,
+    /// Mentioned JID → `{pushName?, tag?}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<std::collections::BTreeMap<String, MentionInfo>>,
+    pub has_media: bool,
+    /// Always `null` on the wire (events.md §3.2).
+    pub media: Option<()>,
+    pub timestamp: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reaction: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poll: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selected_options: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MentionInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+}
+
+/// `MessageStatusPayload` (events.md §3.4).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageStatusPayload {
+    pub chat_jid: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_jid: Option<String>,
+    pub message_ids: Vec<String>,
+    pub status: crate::MessageStatus,
+    pub timestamp: i64,
+}
+
+/// `PresenceStatus` (api.md §2.8), the `presence.update` payload.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PresencePayload {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chat_jid: Option<String>,
+    pub from: String,
+    pub state: crate::engine::PresenceState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<i64>,
+}
+
+/// `ContactUpdatePayload` (events.md §3.8).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactUpdatePayload {
+    pub jid: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
 }

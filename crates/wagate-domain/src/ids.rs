@@ -70,6 +70,18 @@ prefixed_ulid!(
     "session"
 );
 prefixed_ulid!(
+    /// A stored message row, `msg_<ULID>` (api.md §1.8); the timeline cursor.
+    MessageId,
+    "msg_",
+    "message"
+);
+prefixed_ulid!(
+    /// An outbox entry (async or idempotent send), `out_<ULID>`.
+    OutboxId,
+    "out_",
+    "outbox"
+);
+prefixed_ulid!(
     /// An event id, `evt_<ULID>` (events.md §1).
     EventId,
     "evt_",

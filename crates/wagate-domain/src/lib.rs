@@ -8,7 +8,11 @@ pub mod clock;
 pub mod engine;
 pub mod event;
 pub mod ids;
+pub mod jid;
+pub mod message;
+pub mod message_store;
 pub mod organization;
+pub mod outbox;
 pub mod principal;
 pub mod session;
 pub mod store;
@@ -19,11 +23,21 @@ pub use capability::{Capability, CapabilitySet};
 pub use clock::{Clock, SystemClock};
 pub use engine::{
     Engine, EngineClient, EngineError, EngineEvent, EngineLink, FatalReason, LinkedAccount,
-    OpenMode,
+    MediaRef, OpenMode, PollSpec,
 };
-pub use event::{Event, EventPayload, EventPublisher, PairedPayload};
-pub use ids::{ApiKeyId, EventId, IdError, OrgId, SessionId};
+pub use event::{
+    ContactUpdatePayload, Event, EventPayload, EventPublisher, MentionInfo, MessageEventKind,
+    MessagePayload, MessageStatusPayload, PairedPayload, PresencePayload,
+};
+pub use ids::{ApiKeyId, EventId, IdError, MessageId, OrgId, OutboxId, SessionId};
+pub use jid::{ChatKind, Jid, JidError};
+pub use message::{
+    Chat, ChatPatch, ChatTouch, Contact, Direction, Identity, IdentityUpdate, MediaMeta,
+    MessageStatus, NewMessage, StoredMessage,
+};
+pub use message_store::MessageStore;
 pub use organization::Organization;
+pub use outbox::{OutboxEntry, OutboxInsert, OutboxStatus};
 pub use principal::{OrgRole, Principal, PrincipalKind};
 pub use session::{NewSession, Session, SessionStatus};
 pub use store::{Store, StoreError, StoreResult};

@@ -31,7 +31,7 @@ impl From<&OpenMode> for Purpose {
 }
 
 /// What to do about one signal.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Reaction {
     Nothing,
     /// Pass this event on; the connection goes on.
@@ -43,7 +43,7 @@ pub(crate) enum Reaction {
 }
 
 /// What to do when the crate's run loop returned on its own (no terminal signal before it).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum RunEnd {
     /// Start the run loop again at once (the restart after pairing).
     Restart,

@@ -10,18 +10,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use futures::future::BoxFuture;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::Instant;
-use wagate_domain::{EngineClient, EngineError, EngineEvent, EngineLink};
+use wagate_domain::{EngineError, EngineEvent, EngineLink};
 use whatsapp_rust::Client;
 use whatsapp_rust::bot::Bot;
 use whatsapp_rust::pair_code::{CompanionWebClientType, PairCodeOptions};
 use whatsapp_rust::types::events::{Event, EventHandler, EventInterest};
 
 use crate::attempt::{Attempt, Purpose, Reaction, RunEnd};
+use crate::inbound::{self, INBOUND_KINDS, Translator};
 use crate::mapping::{self, EVENT_KINDS, Signal};
+use crate::polls::PollBook;
 use crate::transport::TransportProbe;
 
 /// How long stopping a client (flushing keys, closing the socket) may take.
@@ -39,25 +40,42 @@ const PAIR_CODE_SOCKET_TIMEOUT: Duration = Duration::from_secs(30);
 /// inline on the crate's dispatch path, so it only classifies and queues.
 pub(crate) struct SignalForwarder {
     signals: mpsc::UnboundedSender<Signal>,
+    inbound: mpsc::UnboundedSender<Arc<Event>>,
+}
+
+/// What the forwarder queues for the supervisor: connection signals, and inbound events to
+/// translate (they may need the client, so the supervisor translates them in order).
+pub(crate) struct Forwarded {
+    pub signals: mpsc::UnboundedReceiver<Signal>,
+    pub inbound: mpsc::UnboundedReceiver<Arc<Event>>,
 }
 
 impl SignalForwarder {
-    pub(crate) fn new() -> (Self, mpsc::UnboundedReceiver<Signal>) {
-        let (signals, receiver) = mpsc::unbounded_channel();
-        (Self { signals }, receiver)
+    pub(crate) fn new() -> (Self, Forwarded) {
+        let (signals, signals_rx) = mpsc::unbounded_channel();
+        let (inbound, inbound_rx) = mpsc::unbounded_channel();
+        (
+            Self { signals, inbound },
+            Forwarded {
+                signals: signals_rx,
+                inbound: inbound_rx,
+            },
+        )
     }
 }
 
 impl EventHandler for SignalForwarder {
     fn handle_event(&self, event: Arc<Event>) {
+        // The supervisor is gone only once the connection is over.
         if let Some(signal) = mapping::classify(&event) {
-            // The supervisor is gone only once the connection is over.
             let _ = self.signals.send(signal);
+        } else if inbound::is_inbound(&event) {
+            let _ = self.inbound.send(event);
         }
     }
 
     fn interest(&self) -> EventInterest {
-        EventInterest::of(EVENT_KINDS)
+        EventInterest::of(EVENT_KINDS).union(EventInterest::of(INBOUND_KINDS))
     }
 }
 
@@ -93,11 +111,12 @@ pub(crate) struct LinkHandle {
     client: Arc<Client>,
     stop: Arc<StopRequest>,
     done: watch::Receiver<bool>,
+    polls: Arc<PollBook>,
 }
 
 impl LinkHandle {
     /// Stops the client (keys are kept) and waits for the supervisor to finish.
-    async fn stop(&self) {
+    pub(crate) async fn stop(&self) {
         self.stop.request();
         self.wait_done().await;
     }
@@ -112,13 +131,17 @@ impl LinkHandle {
     }
 }
 
-#[async_trait]
-impl EngineClient for LinkHandle {
-    async fn disconnect(&self) {
-        self.stop().await;
+impl LinkHandle {
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
     }
 
-    async fn logout(&self) -> Result<(), EngineError> {
+    pub(crate) fn polls(&self) -> &PollBook {
+        &self.polls
+    }
+
+    /// Unlinks the device (best effort) and waits for the connection to end.
+    pub(crate) async fn unlink(&self) -> Result<(), EngineError> {
         // Not `request`: the supervisor must not close the socket under the unlink request.
         self.stop.mark();
         // The crate's logout is infallible: it sends the unlink request only when it can and
@@ -153,10 +176,11 @@ impl Connection {
         session: String,
         bot: Bot,
         purpose: Purpose,
-        signals: mpsc::UnboundedReceiver<Signal>,
+        forwarded: Forwarded,
         probe: Arc<TransportProbe>,
     ) -> Self {
         let client = bot.client();
+        let polls = Arc::new(PollBook::default());
         let stop = Arc::new(StopRequest::default());
         let (done_tx, done) = watch::channel(false);
         let (events_tx, events) = mpsc::unbounded_channel();
@@ -164,7 +188,9 @@ impl Connection {
             session: session.clone(),
             client: Arc::clone(&client),
             attempt: Attempt::new(purpose),
-            signals,
+            signals: forwarded.signals,
+            inbound: forwarded.inbound,
+            translator: Translator::new(Arc::clone(&client), Arc::clone(&polls)),
             events: events_tx,
             probe,
             stop: Arc::clone(&stop),
@@ -177,6 +203,7 @@ impl Connection {
                 client,
                 stop,
                 done,
+                polls,
             },
             events,
         }
@@ -234,6 +261,8 @@ struct Supervisor {
     client: Arc<Client>,
     attempt: Attempt,
     signals: mpsc::UnboundedReceiver<Signal>,
+    inbound: mpsc::UnboundedReceiver<Arc<Event>>,
+    translator: Translator,
     events: mpsc::UnboundedSender<EngineEvent>,
     probe: Arc<TransportProbe>,
     stop: Arc<StopRequest>,
@@ -289,6 +318,14 @@ impl Supervisor {
                     }
                     if let Some(last) = self.apply(signal, &mut code_deadline) {
                         return Some(last);
+                    }
+                }
+                Some(event) = self.inbound.recv() => {
+                    if self.stopped() {
+                        return None;
+                    }
+                    for event in self.translator.translate(&event).await {
+                        let _ = self.events.send(event);
                     }
                 }
                 () = running => {

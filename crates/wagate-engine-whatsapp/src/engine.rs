@@ -66,7 +66,7 @@ impl WhatsAppEngine {
         purpose: Purpose,
     ) -> Result<Connection, EngineError> {
         let probe = Arc::new(TransportProbe::default());
-        let (forwarder, signals) = SignalForwarder::new();
+        let (forwarder, forwarded) = SignalForwarder::new();
         let mut builder = Bot::builder()
             .with_backend(store)
             .with_transport_factory(ProbedTransportFactory::new(
@@ -95,7 +95,7 @@ impl WhatsAppEngine {
             session.to_string(),
             bot,
             purpose,
-            signals,
+            forwarded,
             probe,
         ))
     }

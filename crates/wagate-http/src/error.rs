@@ -125,6 +125,19 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(msg) => Self::new(ErrorCode::NotFound, msg),
             ServiceError::Validation { message, errors } => Self::validation(message, errors),
             ServiceError::Conflict(msg) => Self::new(ErrorCode::Conflict, msg),
+            ServiceError::NotImplemented { message, status } => {
+                let mut err = Self::new(ErrorCode::NotImplemented, message);
+                if let Some(status) = status {
+                    err.details.insert("status".into(), status.into());
+                }
+                err
+            }
+            ServiceError::RateLimited { retry_after } => {
+                let mut err = Self::new(ErrorCode::RateLimited, "send rate limit exceeded");
+                err.details
+                    .insert("retryAfterSeconds".into(), retry_after.into());
+                err.with_retry_after(retry_after)
+            }
             ServiceError::Unavailable(msg) => {
                 Self::new(ErrorCode::GatewayUnavailable, msg).with_retry_after(5)
             }

@@ -20,7 +20,7 @@ use crate::error::ApiError;
 use crate::middleware::rate_limit::CredentialLimiter;
 use crate::middleware::{auth, cors, guard, metrics, request_id};
 use crate::openapi::ApiDoc;
-use crate::routes::{api_keys, docs, probes, session_lifecycle, sessions};
+use crate::routes::{api_keys, chats, docs, messages, probes, session_lifecycle, sessions};
 use crate::state::{AppState, Services};
 
 /// The per-credential HTTP rate limit; `per_second = 0` disables it.
@@ -86,7 +86,20 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(session_lifecycle::session_qr))
         .routes(routes!(session_lifecycle::session_pairing_code))
         .routes(routes!(api_keys::list_api_keys, api_keys::create_api_key))
-        .routes(routes!(api_keys::revoke_api_key));
+        .routes(routes!(api_keys::revoke_api_key))
+        .routes(routes!(chats::list_chats))
+        .routes(routes!(
+            chats::get_chat,
+            chats::update_chat,
+            chats::delete_chat
+        ))
+        .routes(routes!(chats::list_chat_messages))
+        .routes(routes!(chats::read_chat))
+        .routes(routes!(messages::send_message))
+        .routes(routes!(messages::edit_message, messages::revoke_message))
+        .routes(routes!(messages::add_reaction, messages::remove_reaction))
+        .routes(routes!(messages::forward_message))
+        .routes(routes!(messages::vote_message));
     [
         routes!(session_lifecycle::start_session),
         routes!(session_lifecycle::stop_session),

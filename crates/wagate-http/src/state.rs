@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use wagate_domain::{Clock, Store};
-use wagate_service::{ApiKeyService, Authenticator, SessionService};
+use wagate_service::{ApiKeyService, Authenticator, MessagingService, SessionService};
 
 use crate::middleware::rate_limit::CredentialLimiter;
 
@@ -15,6 +15,7 @@ pub struct Services {
     pub authenticator: Authenticator,
     pub sessions: SessionService,
     pub api_keys: ApiKeyService,
+    pub messaging: MessagingService,
 }
 
 /// Cheap to clone; shared by every request.

@@ -23,6 +23,16 @@ pub enum ServiceError {
     /// `409` — the request conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
+    /// `501` — a live action on a session without a connected client; `status` is the
+    /// session's current status (D3).
+    #[error("{message}")]
+    NotImplemented {
+        message: String,
+        status: Option<String>,
+    },
+    /// `429` — the session's send budget is spent; retry after `retry_after` seconds.
+    #[error("send rate limit exceeded")]
+    RateLimited { retry_after: u64 },
     /// `503` — the WhatsApp network (or another dependency) did not answer; retry later.
     #[error("{0}")]
     Unavailable(String),

@@ -95,6 +95,71 @@ pub(crate) fn device_id() -> String {
     format!("simdev_{hex}")
 }
 
+/// A new message id shaped like WhatsApp's: `3EB0` and 18 upper-case hex digits.
+pub(crate) fn message_id() -> String {
+    let bytes: [u8; 9] = rand::rng().random();
+    let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
+    format!("3EB0{hex}")
+}
+
+/// A new group JID: `120363` and 12 random digits, `@g.us`.
+pub(crate) fn group_jid() -> String {
+    format!(
+        "120363{:012}@g.us",
+        rand::rng().random_range(0..1_000_000_000_000u64)
+    )
+}
+
+/// A new channel (newsletter) JID: `120363` and 12 random digits, `@newsletter`.
+pub(crate) fn channel_jid() -> String {
+    format!(
+        "120363{:012}@newsletter",
+        rand::rng().random_range(0..1_000_000_000_000u64)
+    )
+}
+
+/// A new group or channel invite code: 22 letters and digits, like WhatsApp's.
+pub(crate) fn invite_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..22)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
+/// The code of an invite link (`https://chat.whatsapp.com/<code>`) or of a bare code.
+pub(crate) fn invite_code_of(text: &str) -> &str {
+    let text = text.trim().trim_end_matches('/');
+    text.rsplit_once('/').map_or(text, |(_, code)| code)
+}
+
+/// A new media blob id (`simmedia_<hex>`).
+pub(crate) fn blob_id() -> String {
+    let bytes: [u8; 12] = rand::rng().random();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("simmedia_{hex}")
+}
+
+/// A new profile picture id (10 digits, like WhatsApp's).
+pub(crate) fn picture_id() -> String {
+    format!(
+        "{}",
+        rand::rng().random_range(1_000_000_000u64..10_000_000_000)
+    )
+}
+
+/// Where a profile picture would be fetched from (never served: simnet stores no pictures).
+pub(crate) fn picture_url(phone: &str, id: &str) -> String {
+    format!("https://pps.simnet.invalid/v/t61/{phone}/{id}.jpg")
+}
+
+/// The network's clock: epoch milliseconds.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// A new secret device token (32 random bytes, base64url).
 pub(crate) fn device_token() -> String {
     let bytes: [u8; 32] = rand::rng().random();
@@ -147,6 +212,21 @@ mod tests {
         let digits = lid.strip_suffix("@lid").unwrap();
         assert_eq!(digits.len(), 15);
         assert!(digits.bytes().all(|b| b.is_ascii_digit()));
+    }
+
+    #[test]
+    fn generated_ids_have_whatsapps_shapes() {
+        let id = message_id();
+        assert_eq!(id.len(), 22);
+        assert!(id.starts_with("3EB0"));
+        assert_ne!(message_id(), id);
+        let gid = group_jid();
+        assert!(wagate_domain::Jid::parse(&gid).is_ok(), "{gid}");
+        assert_eq!(gid.len(), "@g.us".len() + 18);
+        assert!(wagate_domain::Jid::parse(&channel_jid()).is_ok());
+        assert_eq!(invite_code().len(), 22);
+        assert_eq!(invite_code_of("https://chat.whatsapp.com/AbC123"), "AbC123");
+        assert_eq!(invite_code_of(" AbC123 "), "AbC123");
     }
 
     #[test]

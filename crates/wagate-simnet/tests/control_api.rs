@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 use wagate_domain::{Engine, EngineEvent, EngineLink, FatalReason, OpenMode, SessionId};
 use wagate_simnet::{Network, SimEngine, SimTimings, control_router};
 
+mod support;
+
 const PHONE: &str = "6281234567890";
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -42,19 +44,8 @@ impl Sim {
     }
 
     async fn post(&self, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self.http.post(format!("{}{path}", self.base));
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status();
-        let text = res.text().await.unwrap();
-        let value = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap()
-        };
-        (status, value)
+        let url = format!("{}{path}", self.base);
+        support::call(&self.http, reqwest::Method::POST, url, body).await
     }
 
     async fn add_phone(&self) {
@@ -246,7 +237,7 @@ async fn unknown_routes_and_methods_get_the_error_body() {
     let (status, error) = sim.post("/_sim/nothing-here", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(error["error"]["message"], "route not found");
-    let (status, _) = sim.post("/_sim/phones/628123:explode", None).await;
+    let (status, _) = sim.post("/_sim/sessions/sess_1:explode", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let res = sim
         .http

@@ -7,7 +7,10 @@
 // `shared` defines the macro the backend modules expand, so it comes first.
 #[macro_use]
 mod shared;
+#[macro_use]
+mod messages;
 mod error;
+mod message_rows;
 mod postgres;
 mod rows;
 mod sqlite;
@@ -16,7 +19,7 @@ mod sqlite_reads;
 use std::path::Path;
 use std::sync::Arc;
 
-use wagate_domain::{Store, StoreError, StoreResult};
+use wagate_domain::{MessageStore, Store, StoreError, StoreResult};
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -57,9 +60,28 @@ pub fn sqlite_url_for_data_dir(data_dir: &Path) -> String {
 
 /// Connects to `url` and applies pending migrations, so every command finds the current schema.
 pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
+    Ok(open_stores(url).await?.core)
+}
+
+/// Both ports of one backend, sharing its connection pool.
+#[derive(Clone)]
+pub struct Stores {
+    pub core: Arc<dyn Store>,
+    pub messages: Arc<dyn MessageStore>,
+}
+
+/// Like [`open`], with the messaging port as well.
+pub async fn open_stores(url: &str) -> StoreResult<Stores> {
+    fn both<S: Store + MessageStore>(store: S) -> Stores {
+        let store = Arc::new(store);
+        Stores {
+            core: store.clone(),
+            messages: store,
+        }
+    }
     Ok(match Backend::of_url(url)? {
-        Backend::Sqlite => Arc::new(SqliteStore::open(url).await?),
-        Backend::Postgres => Arc::new(PostgresStore::open(url).await?),
+        Backend::Sqlite => both(SqliteStore::open(url).await?),
+        Backend::Postgres => both(PostgresStore::open(url).await?),
     })
 }
 

@@ -32,4 +32,6 @@ impl PostgresStore {
     }
 }
 
+impl_message_store!(PostgresStore);
+
 impl_shared_store!(PostgresStore);

@@ -64,6 +64,22 @@ pub struct SimnetArgs {
     /// Address to listen on (loopback: the control API has no authentication).
     #[arg(long, env = "WAGATE_SIMNET_LISTEN", default_value = "127.0.0.1:8090")]
     pub listen: SocketAddr,
+    /// File keeping the network's phones, groups and linked devices across restarts (loaded at
+    /// start when present, saved shortly after changes and at shutdown).
+    #[arg(long, env = "WAGATE_SIMNET_STATE")]
+    pub state: Option<PathBuf>,
+    /// How long the first QR code of a pairing attempt is valid, in milliseconds.
+    #[arg(long, env = "WAGATE_SIMNET_QR_FIRST_MS", default_value_t = 60_000)]
+    pub qr_first_ms: u64,
+    /// How long each following QR code is valid, in milliseconds.
+    #[arg(long, env = "WAGATE_SIMNET_QR_NEXT_MS", default_value_t = 20_000)]
+    pub qr_next_ms: u64,
+    /// How many QR codes a pairing attempt shows before it times out.
+    #[arg(long, env = "WAGATE_SIMNET_QR_COUNT", default_value_t = 6)]
+    pub qr_count: u32,
+    /// How long opening a connection takes, in milliseconds.
+    #[arg(long, env = "WAGATE_SIMNET_CONNECT_DELAY_MS", default_value_t = 0)]
+    pub connect_delay_ms: u64,
     /// Log format [default: text].
     #[arg(long, env = "WAGATE_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
@@ -322,7 +338,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     .or(file.log_format)
                     .unwrap_or(LogFormat::Text),
             );
-            simnet_cmd::run(args.listen).await
+            let timings = wagate_simnet::SimTimings {
+                first_qr: std::time::Duration::from_millis(args.qr_first_ms),
+                next_qr: std::time::Duration::from_millis(args.qr_next_ms),
+                qr_codes: args.qr_count,
+                connect_delay: std::time::Duration::from_millis(args.connect_delay_ms),
+            };
+            simnet_cmd::run(args.listen, args.state, timings).await
         }
     }
 }

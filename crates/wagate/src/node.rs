@@ -16,8 +16,9 @@ use wagate_domain::{Clock, Engine, Store, SystemClock, TokenVerifier};
 use wagate_http::{ExtraRoutes, HttpOptions, RateLimit, Services};
 use wagate_jwks::{JwksConfig, JwksVerifier};
 use wagate_service::{
-    ApiKeyService, Authenticator, Backoff, InProcessBus, ManagerConfig, OrganizationService,
-    SessionDefaults, SessionManager, SessionService, bootstrap_if_empty,
+    ApiKeyService, Authenticator, Backoff, InProcessBus, InboundPipeline, ManagerConfig,
+    MessagingService, OrganizationService, SessionDefaults, SessionManager, SessionService,
+    bootstrap_if_empty,
 };
 
 use crate::config::{EngineKind, ServeConfig};
@@ -161,9 +162,10 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
         )
     })?;
     let url = config.store.url();
-    let store = wagate_store::open(&url)
+    let stores = wagate_store::open_stores(&url)
         .await
         .context("opening the store")?;
+    let store = stores.core.clone();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let orgs = OrganizationService::new(store.clone(), clock.clone());
     let api_keys = ApiKeyService::new(store.clone(), clock.clone());
@@ -208,7 +210,13 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
             manager.clone(),
         ),
         api_keys,
+        messaging: MessagingService::new(stores.messages.clone(), manager.clone(), clock.clone()),
     });
+    manager.set_inbound(Arc::new(InboundPipeline::new(
+        stores.messages.clone(),
+        Arc::new(bus.clone()),
+        clock.clone(),
+    )));
     let options = HttpOptions {
         cors_origins: config.cors_origins.clone(),
         request_timeout: config.request_timeout,

@@ -80,9 +80,9 @@ pub struct CreateApiKeyBody {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// 1–200, default 50.
-    limit: Option<i64>,
+    pub(crate) limit: Option<i64>,
     /// `nextCursor` of the previous page.
-    cursor: Option<String>,
+    pub(crate) cursor: Option<String>,
 }
 
 impl From<PageQuery> for PageRequest {

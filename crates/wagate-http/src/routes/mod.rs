@@ -1,7 +1,9 @@
 //! One module per resource; each handler carries its OpenAPI annotation.
 
 pub mod api_keys;
+pub mod chats;
 pub mod docs;
+pub mod messages;
 pub mod probes;
 pub mod session_lifecycle;
 pub mod sessions;

@@ -12,8 +12,8 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use wagate_domain::{
-    Clock, Engine, EngineError, Event, EventId, EventPayload, EventPublisher, OpenMode, Session,
-    SessionId, SessionStatus, Store,
+    Clock, Engine, EngineClient, EngineError, EngineEvent, Event, EventId, EventPayload,
+    EventPublisher, OpenMode, Session, SessionId, SessionStatus, Store,
 };
 
 pub use backoff::Backoff;
@@ -66,6 +66,14 @@ pub(crate) struct Inner {
     locks: Mutex<HashMap<SessionId, Arc<tokio::sync::Mutex<()>>>>,
     connects: Semaphore,
     shutdown: CancellationToken,
+    /// Where message, receipt, presence, group and contact events go (set once at wiring).
+    inbound: std::sync::OnceLock<Arc<dyn InboundHandler>>,
+}
+
+/// Takes a session's traffic events (everything but connection state) in order.
+#[async_trait::async_trait]
+pub trait InboundHandler: Send + Sync + 'static {
+    async fn handle(&self, session: &Session, client: &Arc<dyn EngineClient>, event: EngineEvent);
 }
 
 /// Cheap to clone.
@@ -94,7 +102,29 @@ impl SessionManager {
                 locks: Mutex::default(),
                 connects,
                 shutdown: CancellationToken::new(),
+                inbound: std::sync::OnceLock::new(),
             }),
+        }
+    }
+
+    /// Installs the inbound pipeline; the first call wins.
+    pub fn set_inbound(&self, handler: Arc<dyn InboundHandler>) {
+        let _ = self.inner.inbound.set(handler);
+    }
+
+    /// The live client of a session that is `working` on this node. `Err` carries the status
+    /// to report with `501 not_implemented` (api.md §1.9, D3).
+    pub async fn live_client(
+        &self,
+        id: &SessionId,
+    ) -> Result<Arc<dyn EngineClient>, SessionStatus> {
+        let status = match self.inner.store.get_session_by_id(id).await {
+            Ok(Some(session)) => session.status,
+            _ => SessionStatus::Stopped,
+        };
+        match self.inner.run(id).and_then(|run| run.client()) {
+            Some(client) if status == SessionStatus::Working => Ok(client),
+            _ => Err(status),
         }
     }
 
@@ -390,9 +420,11 @@ impl Inner {
 }
 
 /// Engine failures in the caller's terms (D3).
-fn engine_error(err: EngineError) -> ServiceError {
+pub(crate) fn engine_error(err: EngineError) -> ServiceError {
     match err {
         EngineError::Rejected(msg) => ServiceError::validation(msg),
+        EngineError::Forbidden(msg) => ServiceError::Forbidden(msg),
+        EngineError::NotFound(msg) => ServiceError::NotFound(msg),
         EngineError::NotPaired => {
             ServiceError::validation("session not paired; use QR or pairing code")
         }

@@ -223,7 +223,7 @@ impl Inner {
                     connected,
                 };
             };
-            match self.apply(session, run, event).await {
+            match self.apply(session, run, &client, event).await {
                 Ok(Step::Continue) => {}
                 Ok(Step::Connected) => connected = true,
                 Ok(Step::End(ended)) => {
@@ -243,6 +243,7 @@ impl Inner {
         &self,
         session: &Session,
         run: &Run,
+        client: &Arc<dyn EngineClient>,
         event: EngineEvent,
     ) -> crate::ServiceResult<Step> {
         let now = self.clock.now_ms();
@@ -318,6 +319,15 @@ impl Inner {
                 self.set_status(session, SessionStatus::Failed, Some(reason.as_str()))
                     .await?;
                 Ok(Step::End(Ended::Final))
+            }
+            // Everything else is traffic: handled inline, so one session's events keep their
+            // order and a slow store slows the stream instead of piling events up in memory.
+            traffic => {
+                match self.inbound.get() {
+                    Some(handler) => handler.handle(session, client, traffic).await,
+                    None => tracing::debug!(session = %session.id, "no inbound handler; dropped"),
+                }
+                Ok(Step::Continue)
             }
         }
     }

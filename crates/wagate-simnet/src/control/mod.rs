@@ -1,13 +1,16 @@
 //! The control API (`/_sim/…`, simnet.md): what the simulated phones do. JSON, no
-//! authentication, for loopback use only. This slice serves the pairing and connection rows.
+//! authentication, for loopback use only. Pairing and connections are here; phones' messages,
+//! presence and profile in [`phones`], groups, channels, messages and sessions in [`network`].
 
+mod network;
+mod phones;
 pub(crate) mod wire;
 
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 use tower::Layer as _;
@@ -16,7 +19,16 @@ use crate::{ActionPathLayer, Network};
 use wire::{ControlError, StrictJson};
 
 /// The action verbs of the control API (`…/{phone}:scan`, `…/{session}:drop`, …).
-pub const CONTROL_ACTION_VERBS: &[&str] = &["scan", "enter-code", "unlink", "drop"];
+pub const CONTROL_ACTION_VERBS: &[&str] = &[
+    "scan",
+    "enter-code",
+    "unlink",
+    "drop",
+    "read",
+    "join",
+    "revoke",
+    "redeliver",
+];
 
 /// The control API mounted at `/_sim`, ready to merge into a node's router or to serve alone.
 /// Action paths are rewritten inside (see [`crate::action_path`]), so no outer layer is needed;
@@ -27,7 +39,22 @@ pub fn control_router(network: Network) -> Router {
         .route("/phones/{phone}/~scan", post(scan))
         .route("/phones/{phone}/~enter-code", post(enter_code))
         .route("/phones/{phone}/~unlink", post(unlink))
+        .route("/phones/{phone}", get(phones::show).patch(phones::update))
+        .route("/phones/{phone}/messages", post(phones::send))
+        .route("/phones/{phone}/inbox", get(phones::inbox))
+        .route("/phones/{phone}/~read", post(phones::read))
+        .route("/phones/{phone}/presence", post(phones::presence))
+        .route("/phones/{phone}/ops", post(phones::perform_op))
+        .route("/phones/{phone}/groups", post(phones::create_group))
+        .route("/phones/{phone}/groups/~join", post(phones::join_group))
+        .route("/phones/{phone}/channels", post(phones::create_channel))
+        .route("/groups/{gid}", get(network::group))
+        .route("/groups/{gid}/invite", post(network::invite))
+        .route("/groups/{gid}/invite/~revoke", post(network::revoke_invite))
+        .route("/channels/{jid}", get(network::channel))
+        .route("/messages/{id}", get(network::message))
         .route("/sessions/{session}/~drop", post(drop_connection))
+        .route("/sessions/{session}/~redeliver", post(network::redeliver))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(network);

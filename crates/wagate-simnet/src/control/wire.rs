@@ -48,6 +48,16 @@ impl From<SimError> for ControlError {
         match err {
             SimError::NotFound(message) => Self::not_found(message),
             SimError::Invalid(message) => Self::validation(message),
+            SimError::Forbidden(message) => Self {
+                status: StatusCode::FORBIDDEN,
+                code: "forbidden",
+                message,
+            },
+            SimError::Offline(message) => Self {
+                status: StatusCode::CONFLICT,
+                code: "conflict",
+                message,
+            },
         }
     }
 }

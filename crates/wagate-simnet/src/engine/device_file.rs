@@ -55,6 +55,21 @@ impl DeviceStore {
         Self { dir }
     }
 
+    /// The stored credential, which covers a logout after the connection is already gone; an
+    /// unreadable file is logged and skipped (the logout still closes the connection).
+    pub(crate) async fn credential_for_logout(
+        &self,
+        session: &SessionId,
+    ) -> Option<crate::DeviceCredential> {
+        match self.read(session).await {
+            Ok(file) => file.map(|f| f.credential),
+            Err(e) => {
+                tracing::warn!(session = %session, error = %e, "{}: unreadable device file at logout", crate::LOG_LABEL);
+                None
+            }
+        }
+    }
+
     /// `<dir>/<session>.json`; session ids are checked so a path can never leave `dir`.
     pub(crate) fn path(&self, session: &SessionId) -> Result<PathBuf, EngineError> {
         let name = session.as_str();

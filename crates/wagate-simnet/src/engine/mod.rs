@@ -5,6 +5,7 @@
 //! resumes its sessions without pairing again while the network still knows the devices.
 
 pub(crate) mod device_file;
+pub(crate) mod live;
 #[cfg(test)]
 mod tests;
 
@@ -15,11 +16,14 @@ use futures::StreamExt as _;
 use futures::stream::BoxStream;
 use tokio::sync::mpsc;
 use wagate_domain::{
-    Engine, EngineClient, EngineError, EngineEvent, EngineLink, FatalReason, OpenMode, SessionId,
+    Engine, EngineError, EngineEvent, EngineLink, FatalReason, OpenMode, SessionId,
 };
 
-use crate::{ConnectRequest, ConnectionId, LOG_LABEL, Network, NetworkEvent};
+use crate::{
+    Actor, ConnectRequest, ConnectionId, LOG_LABEL, Network, NetworkEvent, Op, OpResult, SimError,
+};
 use device_file::{DeviceFile, DeviceStore};
+use live::{LiveClient, Transport};
 
 /// wagate's engine over a simulated network (test double; [`Engine::name`] is `sim`).
 #[derive(Debug, Clone)]
@@ -68,7 +72,15 @@ impl Engine for SimEngine {
                 }
             }
         };
-        let connection = self.network.connect(session.as_str(), request).await?;
+        let connection = self
+            .network
+            .connect(session.as_str(), request)
+            .await
+            .map_err(|e| match e {
+                // Pairing for a phone the network does not know is a refused input.
+                SimError::NotFound(m) => EngineError::Rejected(m),
+                e => e.into(),
+            })?;
         let client = SimClient {
             network: self.network.clone(),
             devices: self.devices.clone(),
@@ -77,7 +89,7 @@ impl Engine for SimEngine {
         };
         let events = event_stream(client.clone(), connection.events);
         Ok(EngineLink {
-            client: Box::new(client),
+            client: Box::new(LiveClient(client)),
             events,
             pairing_code: connection.pairing_code,
         })
@@ -102,26 +114,27 @@ pub struct SimClient {
 }
 
 #[async_trait]
-impl EngineClient for SimClient {
+impl Transport for SimClient {
     /// Closes the connection; the event stream ends without a further event.
-    async fn disconnect(&self) {
+    async fn close(&self) {
         self.network.close(self.session.as_str(), self.connection);
     }
 
     /// Unlinks the device on the network and closes the connection; the event stream ends
     /// without a further event. The device file stays until [`Engine::forget`].
-    async fn logout(&self) -> Result<(), EngineError> {
-        // The stored credential covers a logout after the connection is already gone.
-        let stored = match self.devices.read(&self.session).await {
-            Ok(file) => file.map(|f| f.credential),
-            Err(e) => {
-                tracing::warn!(session = %self.session, error = %e, "{LOG_LABEL}: unreadable device file at logout");
-                None
-            }
-        };
+    async fn logout_device(&self) -> Result<(), EngineError> {
+        let stored = self.devices.credential_for_logout(&self.session).await;
         self.network
             .logout(self.session.as_str(), self.connection, stored.as_ref());
         Ok(())
+    }
+
+    async fn run(&self, op: Op) -> Result<OpResult, EngineError> {
+        let actor = Actor::Session {
+            session: self.session.as_str().to_owned(),
+            connection: self.connection,
+        };
+        Ok(self.network.perform(&actor, op)?)
     }
 }
 

@@ -5,15 +5,19 @@
 //! when the network drops the connection. Control operations ([`Network::scan`],
 //! [`Network::unlink`], …) are what the phones do.
 
-mod state;
+mod live;
+pub mod ops;
+pub(crate) mod state;
 #[cfg(test)]
 mod tests;
+pub mod views;
 
+use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use wagate_domain::{EngineEvent, LinkedAccount};
 
 use crate::codes::{self, validate_phone};
@@ -73,7 +77,7 @@ pub enum ConnectRequest {
 }
 
 /// What the network tells a connection, in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum NetworkEvent {
     /// An event the engine passes on as is.
     Engine(EngineEvent),
@@ -141,6 +145,8 @@ pub struct Network {
 struct Inner {
     timings: SimTimings,
     state: Mutex<State>,
+    /// Counts changes to the state, so a `--state` file knows when to save.
+    changes: watch::Sender<u64>,
 }
 
 impl Default for Network {
@@ -152,12 +158,36 @@ impl Default for Network {
 impl Network {
     /// An empty network moving at `timings`.
     pub fn new(timings: SimTimings) -> Self {
+        Self::with_state(timings, State::default())
+    }
+
+    fn with_state(timings: SimTimings, state: State) -> Self {
         Self {
             inner: Arc::new(Inner {
                 timings,
-                state: Mutex::new(State::default()),
+                state: Mutex::new(state),
+                changes: watch::Sender::new(0),
             }),
         }
+    }
+
+    /// A network restored from [`Network::snapshot`]: phones, linked devices, groups, channels,
+    /// messages and media; no live connections.
+    pub fn restore(timings: SimTimings, snapshot: &[u8]) -> Result<Self, SimError> {
+        let state: State = serde_json::from_slice(snapshot)
+            .map_err(|e| SimError::Invalid(format!("unreadable simnet state: {e}")))?;
+        Ok(Self::with_state(timings, state))
+    }
+
+    /// Everything the network knows except live connections, as JSON.
+    pub fn snapshot(&self) -> Result<Vec<u8>, SimError> {
+        serde_json::to_vec(&*self.lock())
+            .map_err(|e| SimError::Invalid(format!("cannot serialize simnet state: {e}")))
+    }
+
+    /// A receiver that changes whenever the state may have changed.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.inner.changes.subscribe()
     }
 
     /// The network's timings.
@@ -323,13 +353,49 @@ impl Network {
         self.lock().drop_connection(session)
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> StateGuard<'_> {
         // State changes are single assignments under the lock, so a panic elsewhere cannot
         // leave it half-changed: recover from poisoning instead of spreading the panic.
-        self.inner
+        let guard = self
+            .inner
             .state
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        StateGuard {
+            guard,
+            changed: false,
+            changes: &self.inner.changes,
+        }
+    }
+}
+
+/// The locked state; mutable access counts as a change when the lock is released.
+struct StateGuard<'a> {
+    guard: MutexGuard<'a, State>,
+    changed: bool,
+    changes: &'a watch::Sender<u64>,
+}
+
+impl Deref for StateGuard<'_> {
+    type Target = State;
+
+    fn deref(&self) -> &State {
+        &self.guard
+    }
+}
+
+impl DerefMut for StateGuard<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        self.changed = true;
+        &mut self.guard
+    }
+}
+
+impl Drop for StateGuard<'_> {
+    fn drop(&mut self) {
+        if self.changed {
+            self.changes.send_modify(|n| *n = n.wrapping_add(1));
+        }
     }
 }
 

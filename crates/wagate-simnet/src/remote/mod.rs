@@ -4,8 +4,9 @@
 //! Wire ([`wire`]): `POST /_sim/engine/connect` with `{"session", "request"}` answers an NDJSON
 //! body whose first line is `{"type":"open","connection":N,…}` and whose further lines are the
 //! connection's network events; the body ending means the connection ended.
-//! `POST /_sim/engine/close` and `/_sim/engine/logout` (`{"session","connection"}`) are the
-//! client operations. Device credentials live in files exactly as with [`SimEngine`], so a
+//! `POST /_sim/engine/close` and `/_sim/engine/logout` (`{"session","connection"}`) end the
+//! connection; `POST /_sim/engine/op` (`{"session","connection","op"}`) runs every other live
+//! operation as one serde [`Op`](crate::Op) and answers `{"ok": result}` or `{"err": refusal}`. Device credentials live in files exactly as with [`SimEngine`], so a
 //! node restarted over the same data directory resumes without pairing again.
 //!
 //! [`SimEngine`]: crate::SimEngine
@@ -21,18 +22,19 @@ use bytes::Bytes;
 use futures::StreamExt as _;
 use futures::stream::BoxStream;
 use wagate_domain::{
-    Engine, EngineClient, EngineError, EngineEvent, EngineLink, FatalReason, OpenMode, SessionId,
+    Engine, EngineError, EngineEvent, EngineLink, FatalReason, OpenMode, SessionId,
 };
 
 use crate::engine::device_file::{DeviceFile, DeviceStore};
-use crate::{ConnectRequest, DeviceCredential, LOG_LABEL, NetworkEvent};
+use crate::engine::live::{LiveClient, Transport};
+use crate::{ConnectRequest, DeviceCredential, LOG_LABEL, NetworkEvent, Op, OpResult};
 pub use server::{NDJSON, engine_router};
-use wire::{ConnectBody, ConnectionBody, StreamLine};
+use wire::{ConnectBody, ConnectionBody, OpAnswer, OpBody, StreamLine};
 
 /// How long opening a connection may take until the `open` line arrives.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long a close or logout call may take.
-const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a close, logout or live operation call may take.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// The longest NDJSON line accepted.
 const MAX_LINE: usize = 1 << 20;
 
@@ -128,7 +130,7 @@ impl Engine for RemoteSimEngine {
             connection,
         };
         Ok(EngineLink {
-            client: Box::new(client.clone()),
+            client: Box::new(LiveClient(client.clone())),
             events: event_stream(client, lines),
             pairing_code,
         })
@@ -164,22 +166,31 @@ impl RemoteSimClient {
             connection: self.connection,
             credential,
         };
+        self.post(op, &body).await.map(drop)
+    }
+
+    /// `POST /_sim/engine/{path}` with `body`; refusals as [`check`] maps them.
+    async fn post(
+        &self,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<reqwest::Response, EngineError> {
         let res = self
             .http
-            .post(format!("{}/_sim/engine/{op}", self.base))
+            .post(format!("{}/_sim/engine/{path}", self.base))
             .timeout(CALL_TIMEOUT)
-            .json(&body)
+            .json(body)
             .send()
             .await
             .map_err(|e| unavailable(&self.base, &e))?;
-        check(res).await.map(drop)
+        check(res).await
     }
 }
 
 #[async_trait]
-impl EngineClient for RemoteSimClient {
+impl Transport for RemoteSimClient {
     /// Closes the connection; the event stream ends without a further event.
-    async fn disconnect(&self) {
+    async fn close(&self) {
         if let Err(e) = self.call("close", None).await {
             tracing::warn!(session = %self.session, error = %e, "{LOG_LABEL}: cannot close the connection");
         }
@@ -187,16 +198,27 @@ impl EngineClient for RemoteSimClient {
 
     /// Unlinks the device on the network and closes the connection. The device file stays
     /// until [`Engine::forget`].
-    async fn logout(&self) -> Result<(), EngineError> {
-        // The stored credential covers a logout after the connection is already gone.
-        let stored = match self.devices.read(&self.session).await {
-            Ok(file) => file.map(|f| f.credential),
-            Err(e) => {
-                tracing::warn!(session = %self.session, error = %e, "{LOG_LABEL}: unreadable device file at logout");
-                None
-            }
-        };
+    async fn logout_device(&self) -> Result<(), EngineError> {
+        let stored = self.devices.credential_for_logout(&self.session).await;
         self.call("logout", stored).await
+    }
+
+    async fn run(&self, op: Op) -> Result<OpResult, EngineError> {
+        let body = OpBody {
+            session: self.session.as_str().to_owned(),
+            connection: self.connection,
+            op,
+        };
+        let answer: OpAnswer = self
+            .post("op", &body)
+            .await?
+            .json()
+            .await
+            .map_err(|e| unavailable(&self.base, &e))?;
+        match answer {
+            OpAnswer::Ok(result) => Ok(result),
+            OpAnswer::Err(err) => Err(err.into()),
+        }
     }
 }
 

@@ -11,19 +11,21 @@ use bytes::Bytes;
 use futures::StreamExt as _;
 use tokio::sync::mpsc;
 
-use super::wire::{ConnectBody, ConnectionBody, StreamLine};
+use super::wire::{ConnectBody, ConnectionBody, OpAnswer, OpBody, StreamLine};
 use crate::control::wire::{ControlError, StrictJson};
-use crate::{ConnectionId, LOG_LABEL, Network, NetworkEvent};
+use crate::{Actor, ConnectionId, LOG_LABEL, Network, NetworkEvent};
 
 /// The NDJSON media type of the connect answer.
 pub const NDJSON: &str = "application/x-ndjson";
 
-/// `POST /_sim/engine/connect`, `/_sim/engine/close` and `/_sim/engine/logout` over `network`.
+/// `POST /_sim/engine/connect`, `/_sim/engine/close`, `/_sim/engine/logout` and
+/// `/_sim/engine/op` over `network`.
 pub fn engine_router(network: Network) -> Router {
     Router::new()
         .route("/_sim/engine/connect", post(connect))
         .route("/_sim/engine/close", post(close))
         .route("/_sim/engine/logout", post(logout))
+        .route("/_sim/engine/op", post(op))
         .with_state(network)
 }
 
@@ -80,6 +82,22 @@ async fn logout(
         body.credential.as_ref(),
     );
     StatusCode::NO_CONTENT
+}
+
+/// Runs one live operation for the connection; always `200` with an [`OpAnswer`], so the
+/// network's refusal keeps its kind across the wire.
+async fn op(
+    State(network): State<Network>,
+    StrictJson(body): StrictJson<OpBody>,
+) -> axum::Json<OpAnswer> {
+    let actor = Actor::Session {
+        session: body.session,
+        connection: ConnectionId::from_u64(body.connection),
+    };
+    axum::Json(match network.perform(&actor, body.op) {
+        Ok(result) => OpAnswer::Ok(result),
+        Err(err) => OpAnswer::Err(err),
+    })
 }
 
 fn line(l: &StreamLine) -> Bytes {

@@ -5,9 +5,12 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use wagate_domain::{EngineEvent, FatalReason, LinkedAccount};
+use wagate_domain::engine::{
+    ContactUpdate, EngineEvent, FatalReason, GroupUpdate, HistoryChunk, InboundMessage,
+    LinkedAccount, PresenceUpdate, Receipt,
+};
 
-use crate::{ConnectRequest, DeviceCredential, NetworkEvent};
+use crate::{ConnectRequest, DeviceCredential, NetworkEvent, Op, OpResult, SimError};
 
 /// `POST /_sim/engine/connect`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +60,35 @@ pub struct ConnectionBody {
     pub credential: Option<DeviceCredential>,
 }
 
+/// `POST /_sim/engine/op`: one live operation on a connection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OpBody {
+    pub session: String,
+    pub connection: u64,
+    pub op: Op,
+}
+
+/// The answer to `POST /_sim/engine/op` (always `200`): the result or the network's refusal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OpAnswer {
+    Ok(OpResult),
+    Err(SimError),
+}
+
+/// An inbound event on the connect stream (adjacently tagged: `{"kind", "data"}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "data", rename_all = "camelCase")]
+pub enum InboundEvent {
+    Message(Box<InboundMessage>),
+    Receipt(Receipt),
+    Presence(PresenceUpdate),
+    Group(Box<GroupUpdate>),
+    Contact(ContactUpdate),
+    HistorySync(Box<HistoryChunk>),
+}
+
 /// The account a device is linked to ([`LinkedAccount`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -98,7 +130,7 @@ impl From<WireAccount> for LinkedAccount {
 
 /// One line of the connect answer: first `open`, then the connection's events. The body ends
 /// when the network drops the connection.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum StreamLine {
     /// The connection is open: its id (for close/logout) and, for code pairing, the code.
@@ -127,6 +159,10 @@ pub enum StreamLine {
     Fatal {
         reason: String,
     },
+    /// A message, receipt, presence, group, contact or history event.
+    Event {
+        event: InboundEvent,
+    },
 }
 
 impl StreamLine {
@@ -153,8 +189,18 @@ impl StreamLine {
                 EngineEvent::Fatal(reason) => Self::Fatal {
                     reason: reason.as_str().to_owned(),
                 },
+                EngineEvent::Message(m) => Self::event(InboundEvent::Message(m)),
+                EngineEvent::Receipt(r) => Self::event(InboundEvent::Receipt(r)),
+                EngineEvent::Presence(p) => Self::event(InboundEvent::Presence(p)),
+                EngineEvent::Group(g) => Self::event(InboundEvent::Group(g)),
+                EngineEvent::Contact(c) => Self::event(InboundEvent::Contact(c)),
+                EngineEvent::HistorySync(h) => Self::event(InboundEvent::HistorySync(h)),
             },
         })
+    }
+
+    fn event(event: InboundEvent) -> Self {
+        Self::Event { event }
     }
 
     /// The network event this line carries; `None` for `open` (not an event).
@@ -177,6 +223,14 @@ impl StreamLine {
             Self::Connected => engine(EngineEvent::Connected),
             Self::Disconnected { reason } => engine(EngineEvent::Disconnected { reason }),
             Self::Fatal { reason } => engine(EngineEvent::Fatal(fatal_reason(&reason))),
+            Self::Event { event } => engine(match event {
+                InboundEvent::Message(m) => EngineEvent::Message(m),
+                InboundEvent::Receipt(r) => EngineEvent::Receipt(r),
+                InboundEvent::Presence(p) => EngineEvent::Presence(p),
+                InboundEvent::Group(g) => EngineEvent::Group(g),
+                InboundEvent::Contact(c) => EngineEvent::Contact(c),
+                InboundEvent::HistorySync(h) => EngineEvent::HistorySync(h),
+            }),
         }
     }
 }

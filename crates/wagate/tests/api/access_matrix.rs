@@ -37,6 +37,12 @@ fn ops() -> Vec<Op> {
     let on_session = |method, path| op(method, path, "manage", None, Foreign::NotFound);
     let phone = Some(json!({"phone": "628111000009"}));
     let key = Some(json!({"permissions": ["read"]}));
+    let reading = |method, path| op(method, path, "read", None, Foreign::NotFound);
+    let sending = |method, path, body| op(method, path, "send", body, Foreign::NotFound);
+    let text = Some(json!({"type": "text", "to": "628111000009@s.whatsapp.net", "text": "hi"}));
+    let target = Some(
+        json!({"chat": "628111000009@s.whatsapp.net", "text": "x", "to": "628111000009@s.whatsapp.net"}),
+    );
     vec![
         op(
             Method::GET,
@@ -88,6 +94,59 @@ fn ops() -> Vec<Op> {
             None,
             Foreign::NotFound,
         ),
+        // Chats and messages (issue 4): `read` to look, `send` to act.
+        reading(Method::GET, "/api/v1/sessions/{session}/chats"),
+        reading(Method::GET, "/api/v1/sessions/{session}/chats/{cid}"),
+        reading(
+            Method::GET,
+            "/api/v1/sessions/{session}/chats/{cid}/messages",
+        ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/chats/{cid}/read",
+            None,
+        ),
+        sending(
+            Method::PATCH,
+            "/api/v1/sessions/{session}/chats/{cid}",
+            Some(json!({})),
+        ),
+        sending(
+            Method::DELETE,
+            "/api/v1/sessions/{session}/chats/{cid}",
+            None,
+        ),
+        sending(Method::POST, "/api/v1/sessions/{session}/messages", text),
+        sending(
+            Method::PATCH,
+            "/api/v1/sessions/{session}/messages/{mid}",
+            target.clone(),
+        ),
+        sending(
+            Method::DELETE,
+            "/api/v1/sessions/{session}/messages/{mid}",
+            target.clone(),
+        ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/messages/{mid}/reaction",
+            target.clone(),
+        ),
+        sending(
+            Method::DELETE,
+            "/api/v1/sessions/{session}/messages/{mid}/reaction",
+            target.clone(),
+        ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/messages/{mid}/forward",
+            target.clone(),
+        ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/messages/{mid}/vote",
+            target,
+        ),
     ]
 }
 
@@ -105,6 +164,9 @@ async fn concrete(node: &TestNode, template: &str) -> String {
     if path.contains("{session}") {
         path = path.replace("{session}", &node.create_session("target").await);
     }
+    path = path
+        .replace("{cid}", "628111000009%40s.whatsapp.net")
+        .replace("{mid}", "3EB0ABCDEF");
     if path.contains("{id}") {
         let key = node.key_in(&node.default_org().await, "read", None).await;
         path = path.replace("{id}", &key.id);

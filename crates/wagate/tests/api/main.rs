@@ -6,6 +6,7 @@ mod api_keys;
 mod fuzz;
 mod jwt;
 mod lifecycle;
+mod messaging;
 mod openapi;
 mod probes;
 mod sessions;

@@ -35,20 +35,33 @@ async fn document_is_served_as_json_and_yaml() {
     assert_eq!(
         ids,
         vec![
+            "addReaction",
             "createApiKey",
             "createSession",
+            "deleteChat",
             "deleteSession",
+            "editMessage",
+            "forwardMessage",
+            "getChat",
             "getSession",
             "listApiKeys",
+            "listChatMessages",
+            "listChats",
             "listSessions",
             "logoutSession",
+            "readChat",
+            "removeReaction",
             "restartSession",
             "revokeApiKey",
+            "revokeMessage",
+            "sendMessage",
             "sessionMe",
             "sessionPairingCode",
             "sessionQR",
             "startSession",
-            "stopSession"
+            "stopSession",
+            "updateChat",
+            "voteMessage",
         ]
     );
     for id in &ids {

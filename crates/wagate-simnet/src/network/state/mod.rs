@@ -2,10 +2,18 @@
 //! runs under the network's lock and never awaits, so each transition (and the events it sends)
 //! is atomic.
 
+mod accounts;
+mod channels;
+mod contacts;
+mod groups;
+pub(crate) mod messages;
 mod pairing;
+mod presence;
+pub(super) mod records;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use wagate_domain::{EngineEvent, FatalReason};
@@ -14,25 +22,63 @@ use super::{ConnectionId, DeviceCredential, LinkedDevice, NetworkEvent, PhoneInf
 use crate::codes;
 use crate::{LOG_LABEL, SimError};
 
-#[derive(Debug, Default)]
+pub(super) use accounts::{Acting, chat_for, known_jid};
+pub(crate) use messages::{Draft, body_of};
+use records::{Blob, Channel, Group, OwnPresenceState, SeenPresence, StoredMessage};
+
+/// Everything the network knows. The serde form is the `--state` file: connections (and their
+/// presence subscriptions) are live only and start empty after a load.
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct State {
     phones: BTreeMap<String, Phone>,
     devices: HashMap<String, Device>,
     /// One connection per session id.
+    #[serde(skip)]
     connections: HashMap<String, Connection>,
+    #[serde(skip)]
     next_connection: u64,
     next_device_seq: u64,
+    #[serde(default)]
+    groups: BTreeMap<String, Group>,
+    #[serde(default)]
+    channels: BTreeMap<String, Channel>,
+    /// Every message sent on the network, by id (a forced id reused replaces the message).
+    #[serde(default)]
+    messages: HashMap<String, StoredMessage>,
+    /// Media bytes, by blob id (`MediaRef.locator`).
+    #[serde(default)]
+    blobs: HashMap<String, Blob>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Phone {
     name: String,
     lid: String,
     /// Device number of the latest linked device (1, 2, …; never reused).
     last_device: u32,
+    #[serde(default)]
+    about: Option<String>,
+    /// Profile picture id; `None` = no picture.
+    #[serde(default)]
+    picture: Option<String>,
+    /// Numbers this account blocked: their direct messages are not delivered.
+    #[serde(default)]
+    blocked: BTreeSet<String>,
+    /// Numbers this account has exchanged direct messages or shared a group with; they see its
+    /// status posts.
+    #[serde(default)]
+    contacts: BTreeSet<String>,
+    /// Ids of the messages this account received, oldest first.
+    #[serde(default)]
+    inbox: Vec<String>,
+    #[serde(default)]
+    presence: OwnPresenceState,
+    /// The latest presence each other account showed this one (typing indicators included).
+    #[serde(default)]
+    seen_presence: BTreeMap<String, SeenPresence>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Device {
     token: String,
     phone: String,
@@ -49,6 +95,8 @@ struct Connection {
     phase: Phase,
     /// The QR rotation or pairing-code expiry task, aborted when the connection ends.
     timer: Option<AbortHandle>,
+    /// Numbers whose presence this connection subscribed to.
+    subscriptions: HashSet<String>,
 }
 
 #[derive(Debug)]
@@ -83,6 +131,13 @@ impl State {
             name,
             lid,
             last_device: 0,
+            about: Some("Hey there! I am using WhatsApp.".to_owned()),
+            picture: Some(codes::picture_id()),
+            blocked: BTreeSet::new(),
+            contacts: BTreeSet::new(),
+            inbox: Vec::new(),
+            presence: OwnPresenceState::default(),
+            seen_presence: BTreeMap::new(),
         };
         self.phones.insert(phone.to_owned(), entry);
         true
@@ -147,6 +202,7 @@ impl State {
             tx,
             phase,
             timer: None,
+            subscriptions: HashSet::new(),
         };
         self.connections.insert(session.to_owned(), connection);
         (id, rx)

@@ -128,8 +128,9 @@ impl State {
             account,
             credential,
         };
-        if self.send(session, id, linked) {
-            self.send(session, id, engine(EngineEvent::Connected));
+        if self.send(session, id, linked) && self.send(session, id, engine(EngineEvent::Connected))
+        {
+            self.sync_new_device(session, phone);
         }
         Ok(())
     }

@@ -1,0 +1,54 @@
+//! The outbox: durable asynchronous sends and idempotent replays (domain.md §11, D4).
+
+use crate::{OrgId, OutboxId, SessionId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxStatus {
+    Queued,
+    Sending,
+    Sent,
+    Failed,
+}
+
+impl OutboxStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Queued, Self::Sending, Self::Sent, Self::Failed]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub id: OutboxId,
+    pub organization_id: OrgId,
+    pub session_id: SessionId,
+    pub idempotency_key: Option<String>,
+    /// Hash of method, path and body: a reused key with another request is a conflict.
+    pub fingerprint: Option<String>,
+    /// The send request as JSON (inline media dropped once sent).
+    pub payload: String,
+    pub status: OutboxStatus,
+    pub attempts: i64,
+    pub wa_message_id: Option<String>,
+    pub error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The outcome of recording a new entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboxInsert {
+    Inserted,
+    /// The organization already holds a live entry with this idempotency key.
+    Existing(Box<OutboxEntry>),
+}

@@ -1,0 +1,576 @@
+//! The inbound pipeline (issue 4, domain.md §5–§7): normalize → persist (identities, chat,
+//! message, receipts) → enrich (mentions, quotes) → publish. Idempotent by WhatsApp message id:
+//! a redelivered message stores and publishes nothing new.
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use wagate_domain::engine::{
+    ContactUpdate, InboundContent, InboundMessage, PresenceUpdate, Receipt, ReceiptKind,
+};
+use wagate_domain::{
+    ChatKind, ChatTouch, Clock, ContactUpdatePayload, EngineClient, EngineEvent, Event, EventId,
+    EventPayload, EventPublisher, IdentityUpdate, Jid, MediaMeta, MentionInfo, MessageEventKind,
+    MessageId, MessagePayload, MessageStatus, MessageStore, NewMessage, PresencePayload, Session,
+    StoreResult,
+};
+
+use crate::session_manager::InboundHandler;
+
+/// How many control-message ids (reactions, edits, revokes, votes: not stored as rows) are
+/// remembered per node to drop redeliveries.
+const SEEN_CAPACITY: usize = 16_384;
+
+pub struct InboundPipeline {
+    store: Arc<dyn MessageStore>,
+    events: Arc<dyn EventPublisher>,
+    clock: Arc<dyn Clock>,
+    seen: Mutex<Seen>,
+}
+
+#[derive(Default)]
+struct Seen {
+    set: HashSet<(String, String)>,
+    order: VecDeque<(String, String)>,
+}
+
+impl Seen {
+    /// True the first time `key` is seen.
+    fn first(&mut self, key: (String, String)) -> bool {
+        if !self.set.insert(key.clone()) {
+            return false;
+        }
+        self.order.push_back(key);
+        if self.order.len() > SEEN_CAPACITY
+            && let Some(old) = self.order.pop_front()
+        {
+            self.set.remove(&old);
+        }
+        true
+    }
+}
+
+/// The author of a message in both forms, canonical.
+struct Author {
+    lid: Option<String>,
+    phone: Option<String>,
+}
+
+impl Author {
+    fn of(m: &InboundMessage) -> Self {
+        let mut author = Author {
+            lid: None,
+            phone: None,
+        };
+        for jid in std::iter::once(&m.sender).chain(m.sender_alt.iter()) {
+            let jid = jid.canonical();
+            if jid.is_lid() {
+                author.lid.get_or_insert(jid.to_string());
+            } else if jid.is_phone() {
+                author.phone.get_or_insert(jid.to_string());
+            }
+        }
+        author
+    }
+}
+
+impl InboundPipeline {
+    pub fn new(
+        store: Arc<dyn MessageStore>,
+        events: Arc<dyn EventPublisher>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            events,
+            clock,
+            seen: Mutex::default(),
+        }
+    }
+
+    fn publish(&self, session: &Session, payload: EventPayload) {
+        self.events.publish(Event {
+            id: EventId::generate(),
+            session: session.id.clone(),
+            organization: session.organization_id.clone(),
+            timestamp: self.clock.now_ms(),
+            payload,
+        });
+    }
+
+    fn first_sight(&self, session: &Session, id: &str) -> bool {
+        self.seen
+            .lock()
+            .map(|mut s| s.first((session.id.to_string(), id.to_owned())))
+            .unwrap_or(true)
+    }
+
+    /// Learns the author's identity (LID-keyed only, domain.md §7.1).
+    async fn learn_author(&self, m: &InboundMessage, author: &Author) -> StoreResult<()> {
+        let now = self.clock.now_ms();
+        // A push name that is just the JID is no name.
+        let name = m
+            .push_name
+            .clone()
+            .filter(|n| !n.is_empty() && !n.contains('@'));
+        match (&author.lid, m.from_me) {
+            (Some(lid), false) => {
+                let update = IdentityUpdate {
+                    lid: lid.clone(),
+                    phone_jid: author.phone.clone(),
+                    name,
+                    business_name: None,
+                };
+                self.store.upsert_identity(&update, now).await
+            }
+            (None, false) => match (&author.phone, name) {
+                (Some(phone), Some(name)) => self.store.fill_identity_name(phone, &name, now).await,
+                _ => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+
+    async fn chat_jid(&self, chat: &Jid) -> StoreResult<String> {
+        let chat = chat.canonical();
+        if chat.kind() == ChatKind::Dm {
+            self.store.canonical_dm_jid(chat.as_str()).await
+        } else {
+            Ok(chat.to_string())
+        }
+    }
+
+    /// Stores a message (and its chat) without publishing; `Some` when it was new.
+    async fn persist(
+        &self,
+        session: &Session,
+        m: &InboundMessage,
+    ) -> StoreResult<Option<MessagePayload>> {
+        let author = Author::of(m);
+        self.learn_author(m, &author).await?;
+        let chat_jid = self.chat_jid(&m.chat).await?;
+        let mut payload = payload_of(m, &author, chat_jid.clone());
+        let (body, media, media_ref) = match &m.content {
+            InboundContent::Media { media, caption } => (
+                caption.clone(),
+                Some(MediaMeta {
+                    mimetype: media.mimetype.clone(),
+                    size: media.size,
+                    filename: media.filename.clone(),
+                }),
+                Some(media.clone()),
+            ),
+            _ => (payload.body.clone(), None, None),
+        };
+        let kind = m.chat.kind();
+        let message = NewMessage {
+            id: MessageId::generate(),
+            session_id: session.id.clone(),
+            wa_message_id: m.id.clone(),
+            chat_jid: chat_jid.clone(),
+            sender_lid: author.lid.clone(),
+            sender_jid: author.phone.clone(),
+            from_me: m.from_me,
+            message_type: m.content.message_type().to_owned(),
+            body,
+            quoted_message_id: m.quoted_id.clone(),
+            mentions: (!m.mentions.is_empty()).then(|| {
+                m.mentions
+                    .iter()
+                    .map(|j| j.canonical().to_string())
+                    .collect()
+            }),
+            media,
+            media_ref,
+            status: None,
+            timestamp: m.timestamp,
+            created_at: self.clock.now_ms(),
+        };
+        let touch = ChatTouch {
+            session_id: session.id.clone(),
+            jid: chat_jid.clone(),
+            kind,
+            // domain.md §5: DMs take the peer's push name; groups never store one.
+            name: (kind == ChatKind::Dm && !m.from_me)
+                .then(|| m.push_name.clone())
+                .flatten(),
+            last_message_at: m.timestamp,
+            unread: !m.from_me,
+        };
+        if !self.store.record_message(&touch, &message).await? {
+            return Ok(None);
+        }
+        if let InboundContent::Poll(spec) = &m.content {
+            self.store
+                .upsert_poll(&session.id, &m.id, &chat_jid, spec, self.clock.now_ms())
+                .await?;
+        }
+        self.enrich(session, m, &mut payload).await?;
+        Ok(Some(payload))
+    }
+
+    /// Mention names and the quoted message from storage (events.md §3.2).
+    async fn enrich(
+        &self,
+        session: &Session,
+        m: &InboundMessage,
+        payload: &mut MessagePayload,
+    ) -> StoreResult<()> {
+        if let Some(quoted) = &m.quoted_id
+            && let Some(q) = self.store.get_message(&session.id, quoted).await?
+        {
+            payload.quoted_from_me = Some(q.from_me);
+            payload.quoted_sender_jid = q.sender_jid.clone();
+            payload.quoted_sender_lid = q.sender_lid.clone();
+            payload.quoted_body = q.body.map(|b| truncate_utf8(b, 4096));
+        }
+        if !m.mentions.is_empty() {
+            let stored = self.store.get_message(&session.id, &m.id).await?;
+            let names = stored.map(|s| s.mention_names).unwrap_or_default();
+            let group = m.chat.kind() == ChatKind::Group;
+            let mentions: BTreeMap<String, MentionInfo> = m
+                .mentions
+                .iter()
+                .map(|j| {
+                    let info = MentionInfo {
+                        push_name: group.then(|| names.get(j.user()).cloned()).flatten(),
+                        tag: None,
+                    };
+                    (j.canonical().to_string(), info)
+                })
+                .collect();
+            payload.mentions = Some(mentions);
+        }
+        Ok(())
+    }
+
+    async fn on_message(
+        &self,
+        session: &Session,
+        client: &Arc<dyn EngineClient>,
+        m: &InboundMessage,
+    ) -> StoreResult<()> {
+        let author = Author::of(m);
+        let control = |kind, payload| Some((kind, payload));
+        let publish = match &m.content {
+            InboundContent::Reaction { .. } | InboundContent::PollVote { .. } => {
+                if !self.first_sight(session, &m.id) {
+                    return Ok(());
+                }
+                let kind = if matches!(m.content, InboundContent::Reaction { .. }) {
+                    MessageEventKind::Reaction
+                } else {
+                    MessageEventKind::PollVote
+                };
+                control(kind, payload_of(m, &author, self.chat_jid(&m.chat).await?))
+            }
+            InboundContent::Edit { target_id, text } => {
+                if !self.first_sight(session, &m.id) {
+                    return Ok(());
+                }
+                self.store.mark_edited(&session.id, target_id, text).await?;
+                control(
+                    MessageEventKind::Edited,
+                    payload_of(m, &author, self.chat_jid(&m.chat).await?),
+                )
+            }
+            InboundContent::Revoke { target_id } => {
+                if !self.first_sight(session, &m.id) {
+                    return Ok(());
+                }
+                self.store.mark_deleted(&session.id, target_id).await?;
+                control(
+                    MessageEventKind::Revoked,
+                    payload_of(m, &author, self.chat_jid(&m.chat).await?),
+                )
+            }
+            // events.md §3.2 row 10: unknown kinds are dropped.
+            InboundContent::Other { .. } => None,
+            _ => {
+                let Some(payload) = self.persist(session, m).await? else {
+                    return Ok(());
+                };
+                if !m.from_me {
+                    self.automate(session, client, m).await;
+                }
+                let kind = if m.from_me {
+                    MessageEventKind::FromMe
+                } else {
+                    MessageEventKind::Message
+                };
+                Some((kind, payload))
+            }
+        };
+        if let Some((kind, body)) = publish {
+            self.publish(
+                session,
+                EventPayload::Message {
+                    kind,
+                    body: Box::new(body),
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// Auto-read and typing (domain.md §4.8), before the event goes out so a consumer's reply
+    /// never races the receipt. Best effort: a failure is logged, the message is kept.
+    async fn automate(
+        &self,
+        session: &Session,
+        client: &Arc<dyn EngineClient>,
+        m: &InboundMessage,
+    ) {
+        if !session.auto_read {
+            return;
+        }
+        let sender = (m.chat.kind() == ChatKind::Group).then_some(&m.sender);
+        if let Err(err) = client
+            .mark_read(&m.chat, sender, std::slice::from_ref(&m.id))
+            .await
+        {
+            tracing::warn!(session = %session.id, %err, "auto-read failed");
+            return;
+        }
+        if session.presence_typing
+            && let Err(err) = client
+                .set_chat_presence(&m.chat, wagate_domain::engine::ChatPresence::Composing)
+                .await
+        {
+            tracing::warn!(session = %session.id, %err, "typing indicator failed");
+        }
+    }
+
+    async fn on_receipt(&self, session: &Session, r: &Receipt) -> StoreResult<()> {
+        let status = match r.kind {
+            ReceiptKind::Delivered => MessageStatus::Delivered,
+            ReceiptKind::Read => MessageStatus::Read,
+            ReceiptKind::Played => MessageStatus::Played,
+        };
+        let changed = self
+            .store
+            .advance_status(&session.id, &r.ids, status)
+            .await?;
+        // A redelivered receipt changes nothing and publishes nothing.
+        if changed.is_empty() {
+            return Ok(());
+        }
+        self.publish(
+            session,
+            EventPayload::MessageStatus(wagate_domain::MessageStatusPayload {
+                chat_jid: self.chat_jid(&r.chat).await?,
+                sender_jid: (r.chat.kind() == ChatKind::Group)
+                    .then(|| r.sender.canonical().to_string()),
+                message_ids: changed,
+                status,
+                timestamp: r.timestamp,
+            }),
+        );
+        Ok(())
+    }
+
+    fn on_presence(&self, session: &Session, p: &PresenceUpdate) {
+        use wagate_domain::engine::PresenceState;
+        self.publish(
+            session,
+            EventPayload::Presence(PresencePayload {
+                chat_jid: p.chat.as_ref().map(|c| c.canonical().to_string()),
+                from: p.from.canonical().to_string(),
+                state: p.state,
+                media: p.recording.then_some("audio"),
+                unavailable: (p.state == PresenceState::Unavailable).then_some(true),
+                last_seen: p.last_seen,
+            }),
+        );
+    }
+
+    async fn on_contact(&self, session: &Session, c: &ContactUpdate) -> StoreResult<()> {
+        let now = self.clock.now_ms();
+        let name = c.name.clone().filter(|n| !n.is_empty());
+        if let Some(lid) = &c.lid {
+            let update = IdentityUpdate {
+                lid: lid.canonical().to_string(),
+                phone_jid: c.phone.as_ref().map(|p| p.canonical().to_string()),
+                name: None,
+                business_name: c.business_name.clone(),
+            };
+            self.store.upsert_identity(&update, now).await?;
+        }
+        let Some(name) = name else { return Ok(()) };
+        let jid = c
+            .lid
+            .as_ref()
+            .or(c.phone.as_ref())
+            .map(|j| j.canonical().to_string());
+        let Some(jid) = jid else { return Ok(()) };
+        // events.md §3.8: fills an empty name only, never creates an identity.
+        self.store.fill_identity_name(&jid, &name, now).await?;
+        self.publish(
+            session,
+            EventPayload::ContactUpdate(ContactUpdatePayload {
+                jid,
+                push_name: Some(name),
+                full_name: None,
+                first_name: None,
+            }),
+        );
+        Ok(())
+    }
+
+    async fn dispatch(
+        &self,
+        session: &Session,
+        client: &Arc<dyn EngineClient>,
+        event: EngineEvent,
+    ) -> StoreResult<()> {
+        match event {
+            EngineEvent::Message(m) => self.on_message(session, client, &m).await,
+            EngineEvent::Receipt(r) => self.on_receipt(session, &r).await,
+            EngineEvent::Presence(p) => {
+                self.on_presence(session, &p);
+                Ok(())
+            }
+            EngineEvent::Contact(c) => self.on_contact(session, &c).await,
+            // History is stored, not announced; chunks are processed one message at a time.
+            EngineEvent::HistorySync(chunk) => {
+                for c in &chunk.contacts {
+                    self.on_contact_silently(c).await?;
+                }
+                for m in &chunk.messages {
+                    if !matches!(m.content, InboundContent::Other { .. }) {
+                        self.persist(session, m).await?;
+                    }
+                }
+                Ok(())
+            }
+            // Groups are persisted by the groups feature.
+            EngineEvent::Group(_) => Ok(()),
+            // Connection events never reach the pipeline.
+            _ => Ok(()),
+        }
+    }
+
+    async fn on_contact_silently(&self, c: &ContactUpdate) -> StoreResult<()> {
+        let Some(lid) = &c.lid else { return Ok(()) };
+        let update = IdentityUpdate {
+            lid: lid.canonical().to_string(),
+            phone_jid: c.phone.as_ref().map(|p| p.canonical().to_string()),
+            name: c.name.clone().filter(|n| !n.is_empty()),
+            business_name: c.business_name.clone(),
+        };
+        self.store
+            .upsert_identity(&update, self.clock.now_ms())
+            .await
+    }
+}
+
+#[async_trait::async_trait]
+impl InboundHandler for InboundPipeline {
+    async fn handle(&self, session: &Session, client: &Arc<dyn EngineClient>, event: EngineEvent) {
+        if let Err(err) = self.dispatch(session, client, event).await {
+            tracing::error!(session = %session.id, %err, "inbound event not processed");
+        }
+    }
+}
+
+/// The event payload of a message, before storage-based enrichment.
+fn payload_of(m: &InboundMessage, author: &Author, chat_jid: String) -> MessagePayload {
+    let mut p = MessagePayload {
+        wa_message_id: m.id.clone(),
+        chat_jid,
+        sender_jid: author.phone.clone(),
+        sender_lid: author.lid.clone(),
+        from_me: m.from_me,
+        message_type: m.content.message_type().to_owned(),
+        quoted_message_id: m.quoted_id.clone(),
+        timestamp: m.timestamp,
+        push_name: m.push_name.clone(),
+        ..Default::default()
+    };
+    match &m.content {
+        InboundContent::Text { text } => p.body = Some(text.clone()),
+        InboundContent::Media { caption, .. } => {
+            p.body = caption.clone();
+            p.has_media = true;
+        }
+        InboundContent::Location {
+            latitude,
+            longitude,
+            name,
+        } => {
+            p.body = name.clone();
+            p.location = Some(
+                serde_json::json!({"latitude": latitude, "longitude": longitude, "name": name}),
+            );
+        }
+        InboundContent::Contact {
+            display_name,
+            vcard,
+        } => {
+            p.body = Some(display_name.clone());
+            p.contact = Some(serde_json::json!({"displayName": display_name, "vcard": vcard}));
+        }
+        InboundContent::Poll(spec) => {
+            p.body = Some(spec.name.clone());
+            p.poll = Some(serde_json::json!({
+                "name": spec.name, "options": spec.options,
+                "selectableCount": spec.selectable_count, "endTime": spec.end_time,
+                "hideVotes": spec.hide_votes,
+            }));
+        }
+        InboundContent::PollVote { poll_id, selected } => {
+            p.target_id = Some(poll_id.clone());
+            p.selected_options = Some(selected.clone());
+        }
+        InboundContent::Reaction { target_id, emoji } => {
+            p.target_id = Some(target_id.clone());
+            p.reaction = (!emoji.is_empty()).then(|| emoji.clone());
+        }
+        InboundContent::Edit { target_id, text } => {
+            // events.md §3.2: edits are `type: text` with the new text as body.
+            p.message_type = "text".into();
+            p.target_id = Some(target_id.clone());
+            p.body = Some(text.clone());
+        }
+        InboundContent::Revoke { target_id } => p.target_id = Some(target_id.clone()),
+        InboundContent::Other { .. } => {}
+    }
+    p
+}
+
+/// At most `max` bytes, cut at a UTF-8 boundary.
+fn truncate_utf8(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut cut = max;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_respects_char_boundaries() {
+        assert_eq!(truncate_utf8("héllo".into(), 2), "h");
+        assert_eq!(truncate_utf8("abc".into(), 10), "abc");
+    }
+
+    #[test]
+    fn seen_forgets_the_oldest_beyond_capacity() {
+        let mut seen = Seen::default();
+        assert!(seen.first(("s".into(), "a".into())));
+        assert!(!seen.first(("s".into(), "a".into())));
+        for i in 0..SEEN_CAPACITY {
+            seen.first(("s".into(), i.to_string()));
+        }
+        assert!(
+            seen.first(("s".into(), "a".into())),
+            "evicted, so new again"
+        );
+    }
+}
