@@ -64,7 +64,8 @@ pub struct LinkPreview {
 
 /// The body of an outgoing message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+// Tagged `content`, not `kind`: `OutgoingMedia` has a `kind` field of its own.
+#[serde(tag = "content", rename_all = "snake_case")]
 pub enum OutgoingContent {
     Text {
         text: String,
@@ -166,7 +167,8 @@ pub struct MessageKey {
 
 /// A status (story) post.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+// Tagged `content`, not `kind`: `OutgoingMedia` has a `kind` field of its own.
+#[serde(tag = "content", rename_all = "snake_case")]
 pub enum StatusPost {
     Text {
         text: String,
@@ -175,4 +177,29 @@ pub enum StatusPost {
         font: Option<u32>,
     },
     Image(OutgoingMedia),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_content_and_status_round_trip_through_json() {
+        let media = OutgoingMedia {
+            kind: MediaKind::Image,
+            data: vec![1, 2, 3],
+            mimetype: "image/png".into(),
+            caption: Some("c".into()),
+            filename: None,
+        };
+        let content = OutgoingContent::Media(media.clone());
+        let json = serde_json::to_string(&content).unwrap();
+        assert_eq!(
+            serde_json::from_str::<OutgoingContent>(&json).unwrap(),
+            content
+        );
+        let status = StatusPost::Image(media);
+        let json = serde_json::to_string(&status).unwrap();
+        assert_eq!(serde_json::from_str::<StatusPost>(&json).unwrap(), status);
+    }
 }
