@@ -3,7 +3,7 @@
 //! the control API's `…/ops` endpoint all run them through [`Network::perform`](super::Network::perform),
 //! so the three behave the same by construction.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use wagate_domain::Jid;
 use wagate_domain::engine::{
     ChannelInfo, ChannelMessage, ChatPresence, GroupInfo, GroupSettings, MediaRef, MessageKey,
@@ -31,7 +31,6 @@ pub enum Actor {
 #[serde(tag = "op", rename_all = "camelCase")]
 pub enum Op {
     Send {
-        #[serde(with = "outgoing_message")]
         message: OutgoingMessage,
     },
     Edit {
@@ -56,7 +55,6 @@ pub enum Op {
         ids: Vec<String>,
     },
     PostStatus {
-        #[serde(with = "status_post")]
         post: StatusPost,
     },
     Download {
@@ -168,165 +166,6 @@ impl OpResult {
             Self::Channel(_) => "channel",
             Self::ChannelMessages(_) => "channelMessages",
         }
-    }
-}
-
-// The domain's own serde forms of `OutgoingContent::Media` and `StatusPost::Image` tag the
-// variant with `kind` and flatten `OutgoingMedia`, whose own `kind` field collides with it (the
-// JSON gets two `kind` keys and cannot be read back). The wire uses adjacently tagged mirrors.
-
-/// [`OutgoingMessage`] on the wire, its content as `{"kind", "data"}`.
-mod outgoing_message {
-    use super::*;
-    use wagate_domain::engine::{LinkPreview, OutgoingContent, OutgoingMedia, Quote};
-
-    #[derive(Serialize, Deserialize)]
-    #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
-    enum Content {
-        Text {
-            text: String,
-            link_preview: Option<LinkPreview>,
-        },
-        Poll(PollSpec),
-        Location {
-            latitude: f64,
-            longitude: f64,
-            name: Option<String>,
-        },
-        Contact {
-            display_name: String,
-            vcard: String,
-        },
-        Media(OutgoingMedia),
-        Album {
-            items: Vec<OutgoingMedia>,
-            caption: Option<String>,
-        },
-    }
-
-    #[derive(Serialize, Deserialize)]
-    struct Message {
-        to: Jid,
-        content: Content,
-        reply_to: Option<Quote>,
-        mentions: Vec<Jid>,
-        forwarded: bool,
-    }
-
-    pub(super) fn serialize<S: Serializer>(m: &OutgoingMessage, s: S) -> Result<S::Ok, S::Error> {
-        let content = match m.content.clone() {
-            OutgoingContent::Text { text, link_preview } => Content::Text { text, link_preview },
-            OutgoingContent::Poll(p) => Content::Poll(p),
-            OutgoingContent::Location {
-                latitude,
-                longitude,
-                name,
-            } => Content::Location {
-                latitude,
-                longitude,
-                name,
-            },
-            OutgoingContent::Contact {
-                display_name,
-                vcard,
-            } => Content::Contact {
-                display_name,
-                vcard,
-            },
-            OutgoingContent::Media(m) => Content::Media(m),
-            OutgoingContent::Album { items, caption } => Content::Album { items, caption },
-        };
-        Message {
-            to: m.to.clone(),
-            content,
-            reply_to: m.reply_to.clone(),
-            mentions: m.mentions.clone(),
-            forwarded: m.forwarded,
-        }
-        .serialize(s)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<OutgoingMessage, D::Error> {
-        let m = Message::deserialize(d)?;
-        let content = match m.content {
-            Content::Text { text, link_preview } => OutgoingContent::Text { text, link_preview },
-            Content::Poll(p) => OutgoingContent::Poll(p),
-            Content::Location {
-                latitude,
-                longitude,
-                name,
-            } => OutgoingContent::Location {
-                latitude,
-                longitude,
-                name,
-            },
-            Content::Contact {
-                display_name,
-                vcard,
-            } => OutgoingContent::Contact {
-                display_name,
-                vcard,
-            },
-            Content::Media(m) => OutgoingContent::Media(m),
-            Content::Album { items, caption } => OutgoingContent::Album { items, caption },
-        };
-        Ok(OutgoingMessage {
-            to: m.to,
-            content,
-            reply_to: m.reply_to,
-            mentions: m.mentions,
-            forwarded: m.forwarded,
-        })
-    }
-}
-
-/// [`StatusPost`] on the wire as `{"kind", "data"}`.
-mod status_post {
-    use super::*;
-    use wagate_domain::engine::OutgoingMedia;
-
-    #[derive(Serialize, Deserialize)]
-    #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
-    enum Post {
-        Text {
-            text: String,
-            background: Option<u32>,
-            font: Option<u32>,
-        },
-        Image(OutgoingMedia),
-    }
-
-    pub(super) fn serialize<S: Serializer>(p: &StatusPost, s: S) -> Result<S::Ok, S::Error> {
-        match p.clone() {
-            StatusPost::Text {
-                text,
-                background,
-                font,
-            } => Post::Text {
-                text,
-                background,
-                font,
-            },
-            StatusPost::Image(m) => Post::Image(m),
-        }
-        .serialize(s)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<StatusPost, D::Error> {
-        Ok(match Post::deserialize(d)? {
-            Post::Text {
-                text,
-                background,
-                font,
-            } => StatusPost::Text {
-                text,
-                background,
-                font,
-            },
-            Post::Image(m) => StatusPost::Image(m),
-        })
     }
 }
 
