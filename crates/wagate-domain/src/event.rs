@@ -57,6 +57,8 @@ pub enum EventPayload {
     Presence(PresencePayload),
     /// `contact.update` (events.md §3.8).
     ContactUpdate(ContactUpdatePayload),
+    /// `outbox.status`: an asynchronous send was sent or failed for good (D4).
+    OutboxStatus(OutboxStatusPayload),
 }
 
 impl EventPayload {
@@ -70,6 +72,7 @@ impl EventPayload {
             Self::MessageStatus(_) => "message.status",
             Self::Presence(_) => "presence.update",
             Self::ContactUpdate(_) => "contact.update",
+            Self::OutboxStatus(_) => "outbox.status",
         }
     }
 }
@@ -171,6 +174,20 @@ pub struct MessageStatusPayload {
     pub message_ids: Vec<String>,
     pub status: crate::MessageStatus,
     pub timestamp: i64,
+}
+
+/// `outbox.status` (D4): the outcome of an asynchronous send.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxStatusPayload {
+    pub outbox_id: String,
+    /// `sent` or `failed`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wa_message_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub attempts: i64,
 }
 
 /// `PresenceStatus` (api.md §2.8), the `presence.update` payload.

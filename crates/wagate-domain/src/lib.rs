@@ -27,7 +27,7 @@ pub use engine::{
 };
 pub use event::{
     ContactUpdatePayload, Event, EventPayload, EventPublisher, MentionInfo, MessageEventKind,
-    MessagePayload, MessageStatusPayload, PairedPayload, PresencePayload,
+    MessagePayload, MessageStatusPayload, OutboxStatusPayload, PairedPayload, PresencePayload,
 };
 pub use ids::{ApiKeyId, EventId, IdError, MessageId, OrgId, OutboxId, SessionId};
 pub use jid::{ChatKind, Jid, JidError};

@@ -96,6 +96,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(chats::list_chat_messages))
         .routes(routes!(chats::read_chat))
         .routes(routes!(messages::send_message))
+        .routes(routes!(messages::get_outbox_entry))
         .routes(routes!(messages::edit_message, messages::revoke_message))
         .routes(routes!(messages::add_reaction, messages::remove_reaction))
         .routes(routes!(messages::forward_message))

@@ -15,7 +15,7 @@ pub struct Services {
     pub authenticator: Authenticator,
     pub sessions: SessionService,
     pub api_keys: ApiKeyService,
-    pub messaging: MessagingService,
+    pub messaging: Arc<MessagingService>,
 }
 
 /// Cheap to clone; shared by every request.

@@ -23,7 +23,10 @@ pub use bootstrap::{Bootstrap, bootstrap_if_empty};
 pub use bus::InProcessBus;
 pub use error::{ServiceError, ServiceResult};
 pub use identity::{Authenticator, Credentials};
-pub use messaging::{InboundPipeline, MessagingService, SendRequest, TargetRef};
+pub use messaging::{
+    InboundPipeline, MessagingService, OutboxConfig, OutboxWorker, SendOutcome, SendRequest,
+    Submission, TargetRef,
+};
 pub use organizations::OrganizationService;
 pub use pagination::{Page, PageRequest};
 pub use session_manager::{Backoff, InboundHandler, ManagerConfig, QrCode, SessionManager};

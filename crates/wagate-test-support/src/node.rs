@@ -24,6 +24,8 @@ pub struct TestNode {
     pub key: String,
     pub client: reqwest::Client,
     store: Arc<dyn Store>,
+    /// The simnet control API's base URL when the node joined a standalone simnet.
+    sim_base: Option<String>,
 }
 
 /// An answer, read whole: status, headers and the body as JSON (`null` when empty, a string when
@@ -77,6 +79,7 @@ impl TestNode {
         config.engine = EngineKind::Sim;
         config.reconnect_base = std::time::Duration::from_millis(20);
         tweak(&mut config);
+        let sim_base = config.simnet_url.clone();
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
@@ -94,6 +97,7 @@ impl TestNode {
             key,
             client: reqwest::Client::new(),
             store,
+            sim_base,
         }
     }
 
@@ -135,20 +139,7 @@ impl TestNode {
         if let Some(body) = body {
             req = req.json(body);
         }
-        let res = req.send().await.expect("request reaches the node");
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let text = res.text().await.expect("read body");
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        read_reply(req.send().await.expect("request reaches the node")).await
     }
 
     /// `GET path` with the bootstrap key.
@@ -218,9 +209,17 @@ impl TestNode {
             .id
     }
 
-    /// A call to the simulated network's control API (no credential).
+    /// A call to the simulated network's control API (no credential): the node's own, or the
+    /// standalone simnet's it joined.
     pub async fn sim(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
-        self.call(None, method, path, body.as_ref()).await
+        let Some(base) = &self.sim_base else {
+            return self.call(None, method, path, body.as_ref()).await;
+        };
+        let mut req = self.client.request(method, format!("{base}{path}"));
+        if let Some(body) = &body {
+            req = req.json(body);
+        }
+        read_reply(req.send().await.expect("request reaches simnet")).await
     }
 
     /// Creates a simulated phone (idempotent).
@@ -300,5 +299,52 @@ impl TestNode {
             .await;
         assert_eq!(reply.status, 201, "create session: {:?}", reply.body);
         reply.body["id"].as_str().expect("id").to_owned()
+    }
+}
+
+/// Reads an answer whole.
+async fn read_reply(res: reqwest::Response) -> Reply {
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await.expect("read body");
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// A standalone simulated network on loopback (what `wagate simnet` serves), for nodes that
+/// must outlive each other over the same phones: start nodes with `simnet_url = sim.base`.
+pub struct StandaloneSimnet {
+    pub base: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl StandaloneSimnet {
+    pub async fn start() -> Self {
+        let network = wagate_simnet::Network::new(wagate_simnet::SimTimings::default());
+        let router = axum::Router::new()
+            .merge(wagate_simnet::engine_router(network.clone()))
+            .merge(wagate_simnet::control_router(network));
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let base = format!("http://{}", listener.local_addr().expect("local addr"));
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Self { base, task }
+    }
+}
+
+impl Drop for StandaloneSimnet {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }

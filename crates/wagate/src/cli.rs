@@ -166,6 +166,9 @@ pub struct ServeArgs {
     /// Largest reconnect backoff, e.g. `2m` [default: 2m].
     #[arg(long, env = "WAGATE_RECONNECT_CAP")]
     pub reconnect_cap: Option<String>,
+    /// How long an `Idempotency-Key` stays bound to its first send, e.g. `24h` [default: 24h].
+    #[arg(long, env = "WAGATE_IDEMPOTENCY_KEY_TTL")]
+    pub idempotency_key_ttl: Option<String>,
     /// Sessions connecting at once [default: 32].
     #[arg(long, env = "WAGATE_MAX_CONCURRENT_CONNECTS")]
     pub max_concurrent_connects: Option<usize>,
@@ -303,6 +306,11 @@ fn serve_config(
         simnet_url: args.simnet_url.or(file.simnet_url),
         reconnect_base: duration(args.reconnect_base, file.reconnect_base, d.reconnect_base)?,
         reconnect_cap: duration(args.reconnect_cap, file.reconnect_cap, d.reconnect_cap)?,
+        idempotency_key_ttl: duration(
+            args.idempotency_key_ttl,
+            file.idempotency_key_ttl,
+            d.idempotency_key_ttl,
+        )?,
         max_concurrent_connects: args
             .max_concurrent_connects
             .or(file.max_concurrent_connects)

@@ -71,6 +71,8 @@ pub struct ServeConfig {
     /// Reconnect backoff: first ceiling and cap (D7: 1 s, 2 min).
     pub reconnect_base: Duration,
     pub reconnect_cap: Duration,
+    /// How long an `Idempotency-Key` stays bound to its first send (D4: 24 h).
+    pub idempotency_key_ttl: Duration,
     /// Sessions connecting at once (boot restore and reconnects).
     pub max_concurrent_connects: usize,
     /// Companion name shown on the phone (domain.md §4.4).
@@ -97,6 +99,7 @@ impl ServeConfig {
             simnet_url: None,
             reconnect_base: Duration::from_secs(1),
             reconnect_cap: Duration::from_secs(120),
+            idempotency_key_ttl: Duration::from_secs(24 * 3600),
             max_concurrent_connects: 32,
             device_name: "wagate".into(),
         }
@@ -129,6 +132,7 @@ pub struct FileConfig {
     pub simnet_url: Option<String>,
     pub reconnect_base: Option<String>,
     pub reconnect_cap: Option<String>,
+    pub idempotency_key_ttl: Option<String>,
     pub max_concurrent_connects: Option<usize>,
     pub device_name: Option<String>,
 }

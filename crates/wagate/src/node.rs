@@ -17,14 +17,17 @@ use wagate_http::{ExtraRoutes, HttpOptions, RateLimit, Services};
 use wagate_jwks::{JwksConfig, JwksVerifier};
 use wagate_service::{
     ApiKeyService, Authenticator, Backoff, InProcessBus, InboundPipeline, ManagerConfig,
-    MessagingService, OrganizationService, SessionDefaults, SessionManager, SessionService,
-    bootstrap_if_empty,
+    MessagingService, OrganizationService, OutboxConfig, OutboxWorker, SessionDefaults,
+    SessionManager, SessionService, bootstrap_if_empty,
 };
 
 use crate::config::{EngineKind, ServeConfig};
 
 /// Name of the file the first-run key is written to (D2).
 pub const BOOTSTRAP_KEY_FILE: &str = "bootstrap-api-key";
+
+/// How long shutdown lets asynchronous sends in flight finish.
+const OUTBOX_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The process-wide Prometheus recorder (metrics macros need a global one).
 fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
@@ -151,6 +154,7 @@ struct Prepared {
     store: Arc<dyn Store>,
     router: axum::Router,
     manager: SessionManager,
+    outbox: OutboxWorker,
     bus: InProcessBus,
 }
 
@@ -195,6 +199,10 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
             ..ManagerConfig::default()
         },
     );
+    let messaging = Arc::new(
+        MessagingService::new(stores.messages.clone(), manager.clone(), clock.clone())
+            .with_key_ttl(config.idempotency_key_ttl),
+    );
     let services = Arc::new(Services {
         store: store.clone(),
         clock: clock.clone(),
@@ -210,7 +218,7 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
             manager.clone(),
         ),
         api_keys,
-        messaging: MessagingService::new(stores.messages.clone(), manager.clone(), clock.clone()),
+        messaging: messaging.clone(),
     });
     manager.set_inbound(Arc::new(InboundPipeline::new(
         stores.messages.clone(),
@@ -227,11 +235,20 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
         ..HttpOptions::default()
     };
     let router = wagate_http::router(services, metrics_handle()?, &options, extra_routes);
+    let outbox = OutboxWorker::start(
+        messaging,
+        store.clone(),
+        Arc::new(bus.clone()),
+        bus.subscribe(),
+        clock.clone(),
+        OutboxConfig::default(),
+    );
     manager.restore().await.context("restoring sessions")?;
     Ok(Prepared {
         store,
         router,
         manager,
+        outbox,
         bus,
     })
 }
@@ -262,6 +279,7 @@ async fn run(
         }
     };
     // Disconnect sessions without changing their stored status, so they resume on next boot.
+    prepared.outbox.shutdown(OUTBOX_GRACE).await;
     prepared.manager.shutdown().await;
     prepared.store.close().await;
     tracing::info!("stopped");

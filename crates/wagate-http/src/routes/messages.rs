@@ -6,11 +6,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use wagate_domain::engine::SentMessage;
-use wagate_domain::{Capability, OutboxEntry, OutboxId, OutboxInsert, OutboxStatus};
-use wagate_service::{SendRequest, ServiceError, TargetRef};
+use wagate_domain::{Capability, OutboxEntry, OutboxStatus};
+use wagate_service::{SendOutcome, SendRequest, Submission, TargetRef};
 
 use crate::error::{ApiError, ApiResult, ErrorCode, ErrorEnvelope};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
@@ -18,9 +17,6 @@ use crate::state::AppState;
 
 /// `sendMessage` bodies carry base64 media (api.md §1.12).
 const SEND_BODY_LIMIT: usize = 88 * 1024 * 1024;
-
-/// How long an `Idempotency-Key` is remembered (D4).
-const KEY_TTL_MS: i64 = 24 * 3600 * 1000;
 
 /// `SendResult` (api.md §2.10).
 #[derive(Serialize, ToSchema, Default)]
@@ -54,7 +50,7 @@ impl From<SentMessage> for SendResultBody {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SendQuery {
-    /// `true` to queue the send (not available yet: answered `501`).
+    /// `true` to queue the send: answered `202` with its `outboxId`, sent by the outbox worker.
     #[serde(default, rename = "async")]
     is_async: Option<String>,
 }
@@ -129,77 +125,96 @@ pub async fn send_message(
             parse_bool(v).ok_or_else(|| ApiError::validation("async must be a boolean", vec![]))?
         }
     };
-    let messaging = &state.services.messaging;
-    let message = messaging.prepare(&req).await?;
-    if is_async {
-        return Err(ApiError::new(
-            ErrorCode::NotImplemented,
-            "asynchronous sends are not available yet",
-        ));
-    }
-    let key = headers
+    let idempotency_key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|k| !k.is_empty())
         .map(str::to_owned);
-    let Some(key) = key else {
-        return Ok(Json(SendResultBody::from(
-            messaging.send_prepared(&s, message).await?,
-        ))
-        .into_response());
+    let submission = Submission {
+        request: &req,
+        raw_body: &raw,
+        idempotency_key,
+        queue: is_async,
     };
-    // D4: the key is bound to a fingerprint of method, path and body.
-    let fingerprint = {
-        let mut h = Sha256::new();
-        h.update(b"POST ");
-        h.update(format!("/api/v1/sessions/{}/messages", s.id).as_bytes());
-        h.update(b"\n");
-        h.update(&raw);
-        format!("{:x}", h.finalize())
-    };
-    let now = state.services.clock.now_ms();
-    let entry = OutboxEntry {
-        id: OutboxId::generate(),
-        organization_id: s.organization_id.clone(),
-        session_id: s.id.clone(),
-        idempotency_key: Some(key),
-        fingerprint: Some(fingerprint.clone()),
-        payload: serde_json::to_string(&req.without_inline_media()).unwrap_or_default(),
-        status: OutboxStatus::Sending,
-        attempts: 1,
-        wa_message_id: None,
-        error: None,
-        created_at: now,
-        updated_at: now,
-    };
-    let store = messaging.store();
-    if let OutboxInsert::Existing(existing) = store
-        .insert_outbox(&entry, KEY_TTL_MS)
-        .await
-        .map_err(ServiceError::from)?
-    {
-        if existing.fingerprint.as_deref() != Some(fingerprint.as_str()) {
-            return Err(ApiError::new(
-                ErrorCode::Conflict,
-                "Idempotency-Key was already used with a different request",
-            ));
+    Ok(
+        match state.services.messaging.submit(&s, submission).await? {
+            SendOutcome::Sent { sent, outbox_id } => {
+                let mut body = SendResultBody::from(sent);
+                body.outbox_id = outbox_id.map(|id| id.to_string());
+                Json(body).into_response()
+            }
+            SendOutcome::Queued(id) => (
+                StatusCode::ACCEPTED,
+                Json(SendResultBody {
+                    mode: "async",
+                    outbox_id: Some(id.to_string()),
+                    ..Default::default()
+                }),
+            )
+                .into_response(),
+            SendOutcome::Replayed(entry) => replay(*entry),
+        },
+    )
+}
+
+/// `OutboxEntry` (D4): where an asynchronous or idempotent send stands.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxEntryBody {
+    id: String,
+    session_id: String,
+    /// `queued`, `sending`, `sent` or `failed`.
+    status: &'static str,
+    attempts: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wa_message_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    idempotency_key: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<OutboxEntry> for OutboxEntryBody {
+    fn from(e: OutboxEntry) -> Self {
+        Self {
+            id: e.id.to_string(),
+            session_id: e.session_id.to_string(),
+            status: e.status.as_str(),
+            attempts: e.attempts,
+            wa_message_id: e.wa_message_id,
+            error: e.error,
+            idempotency_key: e.idempotency_key,
+            created_at: e.created_at,
+            updated_at: e.updated_at,
         }
-        return Ok(replay(*existing));
     }
-    let outcome = messaging.send_prepared(&s, message).await;
-    let now = state.services.clock.now_ms();
-    let (status, wa_id, error) = match &outcome {
-        Ok(sent) => (OutboxStatus::Sent, Some(sent.id.as_str()), None),
-        Err(err) => (OutboxStatus::Failed, None, Some(err.to_string())),
-    };
-    store
-        .finish_outbox(&entry.id, status, wa_id, error.as_deref(), None, now)
-        .await
-        .map_err(ServiceError::from)?;
-    let mut body = SendResultBody::from(outcome?);
-    body.outbox_id = Some(entry.id.to_string());
-    Ok(Json(body).into_response())
+}
+
+/// Where an asynchronous (or idempotent) send stands.
+#[utoipa::path(get, path = "/api/v1/sessions/{session}/outbox/{outboxId}",
+    operation_id = "getOutboxEntry", tag = "Messages",
+    params(("session" = String, Path), ("outboxId" = String, Path)),
+    responses((status = 200, body = OutboxEntryBody), (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn get_outbox_entry(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    ApiPath((session, outbox_id)): ApiPath<(String, String)>,
+) -> ApiResult<Json<OutboxEntryBody>> {
+    let s = state
+        .services
+        .sessions
+        .access(&p, &session, Capability::Read)
+        .await?;
+    let entry = state
+        .services
+        .messaging
+        .outbox_entry_of(&s, &outbox_id)
+        .await?;
+    Ok(Json(entry.into()))
 }
 
 /// `SendRequest` as documented (api.md §5.1); validated by the service.

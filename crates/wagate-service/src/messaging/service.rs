@@ -2,13 +2,14 @@
 //! [`crate::SessionService::access`] first): chats and messages from the store, and live
 //! message operations through the session's engine client.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use tokio::sync::mpsc::UnboundedSender;
 use wagate_domain::engine::{MessageKey, OutgoingMessage, SentMessage};
 use wagate_domain::{
     Chat, ChatKind, ChatPatch, ChatTouch, Clock, EngineClient, Jid, MessageId, MessageStatus,
-    MessageStore, NewMessage, Session, StoredMessage,
+    MessageStore, NewMessage, Session, SessionId, StoredMessage,
 };
 
 use super::budget::SendBudget;
@@ -18,12 +19,18 @@ use crate::{Page, PageRequest, ServiceError, ServiceResult, SessionManager};
 
 const MEDIA_DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long an `Idempotency-Key` is remembered by default (D4).
+pub const DEFAULT_KEY_TTL: Duration = Duration::from_secs(24 * 3600);
+
 pub struct MessagingService {
     store: Arc<dyn MessageStore>,
     manager: SessionManager,
     clock: Arc<dyn Clock>,
     budget: SendBudget,
     http: reqwest::Client,
+    key_ttl: Duration,
+    /// Tells the outbox worker a session has a new queued send (set when it starts).
+    outbox_waker: OnceLock<UnboundedSender<SessionId>>,
 }
 
 /// The target of a message operation (edit, revoke, react, forward, vote).
@@ -50,6 +57,32 @@ impl MessagingService {
             clock,
             budget: SendBudget::default(),
             http,
+            key_ttl: DEFAULT_KEY_TTL,
+            outbox_waker: OnceLock::new(),
+        }
+    }
+
+    /// How long an `Idempotency-Key` stays bound to its first request.
+    pub fn with_key_ttl(mut self, ttl: Duration) -> Self {
+        self.key_ttl = ttl;
+        self
+    }
+
+    pub(crate) fn key_ttl_ms(&self) -> i64 {
+        i64::try_from(self.key_ttl.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub(crate) fn set_outbox_waker(&self, waker: UnboundedSender<SessionId>) {
+        let _ = self.outbox_waker.set(waker);
+    }
+
+    pub(crate) fn wake_outbox(&self, session: &SessionId) {
+        if let Some(waker) = self.outbox_waker.get() {
+            let _ = waker.send(session.clone());
         }
     }
 
@@ -149,6 +182,12 @@ impl MessagingService {
             .map_err(|retry_after| ServiceError::RateLimited { retry_after })
     }
 
+    /// Validates a send without fetching its media URLs (they are fetched when it is sent).
+    pub async fn validate(&self, req: &SendRequest) -> ServiceResult<()> {
+        req.build(|_, _| async { Ok((vec![0], None)) }).await?;
+        Ok(())
+    }
+
     /// Validates a send and resolves its media (bounded downloads).
     pub async fn prepare(&self, req: &SendRequest) -> ServiceResult<OutgoingMessage> {
         let mut message = req.build(|url, limit| self.download(url, limit)).await?;
@@ -199,7 +238,11 @@ impl MessagingService {
         Ok(sent)
     }
 
-    async fn enrich_quote(&self, s: &Session, message: &mut OutgoingMessage) -> ServiceResult<()> {
+    pub(crate) async fn enrich_quote(
+        &self,
+        s: &Session,
+        message: &mut OutgoingMessage,
+    ) -> ServiceResult<()> {
         if let Some(quote) = message.reply_to.as_mut()
             && let Some(q) = self.store.get_message(&s.id, &quote.id).await?
         {

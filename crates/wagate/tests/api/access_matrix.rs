@@ -117,6 +117,7 @@ fn ops() -> Vec<Op> {
             None,
         ),
         sending(Method::POST, "/api/v1/sessions/{session}/messages", text),
+        reading(Method::GET, "/api/v1/sessions/{session}/outbox/{outboxId}"),
         sending(
             Method::PATCH,
             "/api/v1/sessions/{session}/messages/{mid}",
@@ -166,7 +167,8 @@ async fn concrete(node: &TestNode, template: &str) -> String {
     }
     path = path
         .replace("{cid}", "628111000009%40s.whatsapp.net")
-        .replace("{mid}", "3EB0ABCDEF");
+        .replace("{mid}", "3EB0ABCDEF")
+        .replace("{outboxId}", "out_01JAAAAAAAAAAAAAAAAAAAAAAA");
     if path.contains("{id}") {
         let key = node.key_in(&node.default_org().await, "read", None).await;
         path = path.replace("{id}", &key.id);
