@@ -20,7 +20,9 @@ use crate::error::ApiError;
 use crate::middleware::rate_limit::CredentialLimiter;
 use crate::middleware::{auth, cors, guard, metrics, request_id};
 use crate::openapi::ApiDoc;
-use crate::routes::{api_keys, chats, docs, messages, probes, session_lifecycle, sessions};
+use crate::routes::{
+    api_keys, chats, docs, messages, presence, probes, session_lifecycle, sessions,
+};
 use crate::state::{AppState, Services};
 
 /// The per-credential HTTP rate limit; `per_second = 0` disables it.
@@ -99,7 +101,12 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(messages::edit_message, messages::revoke_message))
         .routes(routes!(messages::add_reaction, messages::remove_reaction))
         .routes(routes!(messages::forward_message))
-        .routes(routes!(messages::vote_message));
+        .routes(routes!(messages::vote_message))
+        .routes(routes!(
+            presence::get_chat_presence,
+            presence::set_chat_presence
+        ))
+        .routes(routes!(presence::set_presence));
     [
         routes!(session_lifecycle::start_session),
         routes!(session_lifecycle::stop_session),

@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod chats;
 pub mod docs;
 pub mod messages;
+pub mod presence;
 pub mod probes;
 pub mod session_lifecycle;
 pub mod sessions;

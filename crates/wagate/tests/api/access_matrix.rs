@@ -147,6 +147,21 @@ fn ops() -> Vec<Op> {
             "/api/v1/sessions/{session}/messages/{mid}/vote",
             target,
         ),
+        // Presence (issue 4): a snapshot is a read, indicators are sends.
+        reading(
+            Method::GET,
+            "/api/v1/sessions/{session}/chats/{cid}/presence",
+        ),
+        sending(
+            Method::PUT,
+            "/api/v1/sessions/{session}/chats/{cid}/presence",
+            Some(json!({"state": "composing"})),
+        ),
+        sending(
+            Method::PUT,
+            "/api/v1/sessions/{session}/presence",
+            Some(json!({"state": "online"})),
+        ),
     ]
 }
 

@@ -8,6 +8,7 @@ mod jwt;
 mod lifecycle;
 mod messaging;
 mod openapi;
+mod presence;
 mod probes;
 mod sessions;
 mod transport;
