@@ -21,7 +21,7 @@ use crate::middleware::rate_limit::CredentialLimiter;
 use crate::middleware::{auth, cors, guard, metrics, request_id};
 use crate::openapi::ApiDoc;
 use crate::routes::{
-    api_keys, chats, docs, messages, presence, probes, session_lifecycle, sessions,
+    api_keys, chats, contacts, docs, messages, presence, probes, session_lifecycle, sessions,
 };
 use crate::state::{AppState, Services};
 
@@ -106,7 +106,14 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
             presence::get_chat_presence,
             presence::set_chat_presence
         ))
-        .routes(routes!(presence::set_presence));
+        .routes(routes!(presence::set_presence))
+        .routes(routes!(contacts::list_contacts))
+        .routes(routes!(contacts::check_contact))
+        .routes(routes!(contacts::get_contact))
+        .routes(routes!(contacts::get_contact_picture))
+        .routes(routes!(contacts::get_contact_about))
+        .routes(routes!(contacts::block_contact))
+        .routes(routes!(contacts::unblock_contact));
     [
         routes!(session_lifecycle::start_session),
         routes!(session_lifecycle::stop_session),

@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod chats;
+pub mod contacts;
 pub mod docs;
 pub mod messages;
 pub mod presence;

@@ -162,6 +162,28 @@ fn ops() -> Vec<Op> {
             "/api/v1/sessions/{session}/presence",
             Some(json!({"state": "online"})),
         ),
+        // Contacts (issue 4): lookups are reads, blocking is a send.
+        reading(Method::GET, "/api/v1/sessions/{session}/contacts"),
+        reading(Method::GET, "/api/v1/sessions/{session}/contacts/check"),
+        reading(Method::GET, "/api/v1/sessions/{session}/contacts/{lid}"),
+        reading(
+            Method::GET,
+            "/api/v1/sessions/{session}/contacts/{jid}/picture",
+        ),
+        reading(
+            Method::GET,
+            "/api/v1/sessions/{session}/contacts/{jid}/about",
+        ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/contacts/{jid}/block",
+            None,
+        ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/contacts/{jid}/unblock",
+            None,
+        ),
     ]
 }
 
@@ -181,6 +203,8 @@ async fn concrete(node: &TestNode, template: &str) -> String {
     }
     path = path
         .replace("{cid}", "628111000009%40s.whatsapp.net")
+        .replace("{jid}", "628111000009%40s.whatsapp.net")
+        .replace("{lid}", "205227043110953%40lid")
         .replace("{mid}", "3EB0ABCDEF");
     if path.contains("{id}") {
         let key = node.key_in(&node.default_org().await, "read", None).await;
