@@ -9,6 +9,7 @@ pub mod presence;
 pub mod probes;
 pub mod session_lifecycle;
 pub mod sessions;
+pub mod status;
 
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -184,6 +184,11 @@ fn ops() -> Vec<Op> {
             "/api/v1/sessions/{session}/contacts/{jid}/unblock",
             None,
         ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/status",
+            Some(json!({"type": "text", "text": "hi"})),
+        ),
     ]
 }
 

@@ -12,4 +12,5 @@ mod openapi;
 mod presence;
 mod probes;
 mod sessions;
+mod status;
 mod transport;

@@ -56,6 +56,7 @@ async fn document_is_served_as_json_and_yaml() {
             "listContacts",
             "listSessions",
             "logoutSession",
+            "postStatus",
             "readChat",
             "removeReaction",
             "restartSession",
