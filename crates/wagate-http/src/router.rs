@@ -21,8 +21,8 @@ use crate::middleware::rate_limit::CredentialLimiter;
 use crate::middleware::{auth, cors, guard, metrics, request_id};
 use crate::openapi::ApiDoc;
 use crate::routes::{
-    api_keys, chats, contacts, docs, messages, presence, probes, session_lifecycle, sessions,
-    status,
+    api_keys, chats, contacts, docs, media, messages, presence, probes, session_lifecycle,
+    sessions, status,
 };
 use crate::state::{AppState, Services};
 
@@ -115,7 +115,8 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(contacts::get_contact_about))
         .routes(routes!(contacts::block_contact))
         .routes(routes!(contacts::unblock_contact))
-        .routes(routes!(status::post_status));
+        .routes(routes!(status::post_status))
+        .routes(routes!(media::download_media));
     [
         routes!(session_lifecycle::start_session),
         routes!(session_lifecycle::stop_session),

@@ -189,6 +189,10 @@ fn ops() -> Vec<Op> {
             "/api/v1/sessions/{session}/status",
             Some(json!({"type": "text", "text": "hi"})),
         ),
+        reading(
+            Method::GET,
+            "/api/v1/sessions/{session}/messages/{mid}/media",
+        ),
     ]
 }
 

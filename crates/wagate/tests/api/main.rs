@@ -7,6 +7,7 @@ mod contacts;
 mod fuzz;
 mod jwt;
 mod lifecycle;
+mod media;
 mod messaging;
 mod openapi;
 mod presence;

@@ -49,6 +49,7 @@ async fn document_is_served_as_json_and_yaml() {
             "getContact",
             "getContactAbout",
             "getContactPicture",
+            "getMessageMedia",
             "getSession",
             "listApiKeys",
             "listChatMessages",
