@@ -20,7 +20,10 @@ use crate::error::ApiError;
 use crate::middleware::rate_limit::CredentialLimiter;
 use crate::middleware::{auth, cors, guard, metrics, request_id};
 use crate::openapi::ApiDoc;
-use crate::routes::{api_keys, chats, docs, messages, probes, session_lifecycle, sessions};
+use crate::routes::{
+    api_keys, chats, contacts, docs, media, messages, presence, probes, session_lifecycle,
+    sessions, status,
+};
 use crate::state::{AppState, Services};
 
 /// The per-credential HTTP rate limit; `per_second = 0` disables it.
@@ -100,7 +103,21 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(messages::edit_message, messages::revoke_message))
         .routes(routes!(messages::add_reaction, messages::remove_reaction))
         .routes(routes!(messages::forward_message))
-        .routes(routes!(messages::vote_message));
+        .routes(routes!(messages::vote_message))
+        .routes(routes!(
+            presence::get_chat_presence,
+            presence::set_chat_presence
+        ))
+        .routes(routes!(presence::set_presence))
+        .routes(routes!(contacts::list_contacts))
+        .routes(routes!(contacts::check_contact))
+        .routes(routes!(contacts::get_contact))
+        .routes(routes!(contacts::get_contact_picture))
+        .routes(routes!(contacts::get_contact_about))
+        .routes(routes!(contacts::block_contact))
+        .routes(routes!(contacts::unblock_contact))
+        .routes(routes!(status::post_status))
+        .routes(routes!(media::download_media));
     [
         routes!(session_lifecycle::start_session),
         routes!(session_lifecycle::stop_session),

@@ -130,6 +130,19 @@ pub enum PresenceState {
     Paused,
 }
 
+impl PresenceState {
+    /// The contract's wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unknown => "unknown",
+            Self::Available => "available",
+            Self::Unavailable => "unavailable",
+            Self::Composing => "composing",
+            Self::Paused => "paused",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PresenceUpdate {
     pub from: Jid,

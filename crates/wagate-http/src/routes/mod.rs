@@ -2,11 +2,15 @@
 
 pub mod api_keys;
 pub mod chats;
+pub mod contacts;
 pub mod docs;
+pub mod media;
 pub mod messages;
+pub mod presence;
 pub mod probes;
 pub mod session_lifecycle;
 pub mod sessions;
+pub mod status;
 
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -368,16 +368,15 @@ impl MessagingService {
         if mid.is_empty() {
             return Err(ServiceError::validation("target message id is required"));
         }
-        let jid = |s: &str| Jid::parse(s).map_err(|e| ServiceError::validation(e.to_string()));
         let sender = target
             .sender
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(jid)
+            .map(parse_jid)
             .transpose()?;
         Ok(MessageKey {
-            chat: jid(chat)?,
+            chat: parse_jid(chat)?,
             id: mid.to_owned(),
             sender,
         })
@@ -446,7 +445,7 @@ impl MessagingService {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ServiceError::validation("destination 'to' is required for forward"))?;
-        let to = Jid::parse(to).map_err(|e| ServiceError::validation(e.to_string()))?;
+        let to = parse_jid(to)?;
         let original = self
             .store
             .get_message(&s.id, &key.id)
@@ -520,6 +519,12 @@ async fn forward_content(
             "this message has no content that can be forwarded",
         )),
     }
+}
+
+/// A JID the caller gave (path, query or body), trimmed: `400 invalid jid: …` when malformed
+/// (D3: a malformed JID is the caller's mistake, never a 500).
+pub(super) fn parse_jid(text: &str) -> ServiceResult<Jid> {
+    Jid::parse(text.trim()).map_err(|e| ServiceError::validation(e.to_string()))
 }
 
 fn parse_chat_cursor(c: &str) -> ServiceResult<(i64, i64)> {

@@ -148,6 +148,52 @@ fn ops() -> Vec<Op> {
             "/api/v1/sessions/{session}/messages/{mid}/vote",
             target,
         ),
+        // Presence (issue 4): a snapshot is a read, indicators are sends.
+        reading(
+            Method::GET,
+            "/api/v1/sessions/{session}/chats/{cid}/presence",
+        ),
+        sending(
+            Method::PUT,
+            "/api/v1/sessions/{session}/chats/{cid}/presence",
+            Some(json!({"state": "composing"})),
+        ),
+        sending(
+            Method::PUT,
+            "/api/v1/sessions/{session}/presence",
+            Some(json!({"state": "online"})),
+        ),
+        // Contacts (issue 4): lookups are reads, blocking is a send.
+        reading(Method::GET, "/api/v1/sessions/{session}/contacts"),
+        reading(Method::GET, "/api/v1/sessions/{session}/contacts/check"),
+        reading(Method::GET, "/api/v1/sessions/{session}/contacts/{lid}"),
+        reading(
+            Method::GET,
+            "/api/v1/sessions/{session}/contacts/{jid}/picture",
+        ),
+        reading(
+            Method::GET,
+            "/api/v1/sessions/{session}/contacts/{jid}/about",
+        ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/contacts/{jid}/block",
+            None,
+        ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/contacts/{jid}/unblock",
+            None,
+        ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/status",
+            Some(json!({"type": "text", "text": "hi"})),
+        ),
+        reading(
+            Method::GET,
+            "/api/v1/sessions/{session}/messages/{mid}/media",
+        ),
     ]
 }
 
@@ -167,6 +213,8 @@ async fn concrete(node: &TestNode, template: &str) -> String {
     }
     path = path
         .replace("{cid}", "628111000009%40s.whatsapp.net")
+        .replace("{jid}", "628111000009%40s.whatsapp.net")
+        .replace("{lid}", "205227043110953%40lid")
         .replace("{mid}", "3EB0ABCDEF")
         .replace("{outboxId}", "out_01JAAAAAAAAAAAAAAAAAAAAAAA");
     if path.contains("{id}") {

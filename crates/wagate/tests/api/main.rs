@@ -3,12 +3,16 @@
 
 mod access_matrix;
 mod api_keys;
+mod contacts;
 mod fuzz;
 mod jwt;
 mod lifecycle;
+mod media;
 mod messaging;
 mod openapi;
 mod outbox;
+mod presence;
 mod probes;
 mod sessions;
+mod status;
 mod transport;

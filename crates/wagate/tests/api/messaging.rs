@@ -4,17 +4,19 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 use wagate_domain::EventPayload;
-use wagate_test_support::node::TestNode;
+use wagate_test_support::node::{Reply, TestNode};
 
-const ME: &str = "628111000001";
-const PEER: &str = "628111000002";
+pub(crate) const ME: &str = "628111000001";
+pub(crate) const PEER: &str = "628111000002";
 
-fn jid(phone: &str) -> String {
+pub(crate) fn jid(phone: &str) -> String {
     format!("{phone}@s.whatsapp.net")
 }
 
 /// A node with one session paired to `ME` and a second phone `PEER`.
-async fn paired(tweak: impl FnOnce(&mut wagate::config::ServeConfig)) -> (TestNode, String) {
+pub(crate) async fn paired(
+    tweak: impl FnOnce(&mut wagate::config::ServeConfig),
+) -> (TestNode, String) {
     let node = TestNode::start_with(tweak).await;
     let id = node.create_session("messaging").await;
     node.pair_by_qr(&id, ME).await;
@@ -23,8 +25,36 @@ async fn paired(tweak: impl FnOnce(&mut wagate::config::ServeConfig)) -> (TestNo
     (node, id)
 }
 
+/// Stops the session: from then on it has no live client.
+pub(crate) async fn stop(node: &TestNode, id: &str) {
+    let reply = node
+        .post(&format!("/api/v1/sessions/{id}:stop"), json!({}))
+        .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+}
+
+/// An error envelope with this status and message.
+pub(crate) fn assert_error(reply: &Reply, status: u16, message: &str) {
+    assert_eq!(
+        (reply.status, reply.message()),
+        (status, message),
+        "{reply:?}"
+    );
+}
+
+/// A live operation's answer on a stopped session: `501` with the session's status (api.md
+/// §1.9, D3).
+pub(crate) fn assert_not_live(reply: &Reply) {
+    assert_eq!(reply.status, 501, "{reply:?}");
+    assert_eq!(reply.code(), "not_implemented");
+    assert_eq!(
+        reply.body["error"]["details"]["status"], "stopped",
+        "{reply:?}"
+    );
+}
+
 /// Polls `path` until its `data` has `n` items.
-async fn wait_for_items(node: &TestNode, path: &str, n: usize) -> Vec<Value> {
+pub(crate) async fn wait_for_items(node: &TestNode, path: &str, n: usize) -> Vec<Value> {
     let mut last = Value::Null;
     for _ in 0..200 {
         let reply = node.get(path).await;
@@ -239,13 +269,6 @@ async fn send_errors_follow_the_contract() {
     assert!(limited.headers.contains_key("retry-after"));
 
     // A stopped session has no live client: 501 with its status.
-    assert_eq!(
-        node.post(&format!("/api/v1/sessions/{id}:stop"), json!({}))
-            .await
-            .status,
-        200
-    );
-    let stopped = node.post(&path, text).await;
-    assert_eq!(stopped.status, 501, "{stopped:?}");
-    assert_eq!(stopped.body["error"]["details"]["status"], "stopped");
+    stop(&node, &id).await;
+    assert_not_live(&node.post(&path, text).await);
 }
