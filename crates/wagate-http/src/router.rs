@@ -20,7 +20,7 @@ use crate::error::ApiError;
 use crate::middleware::rate_limit::CredentialLimiter;
 use crate::middleware::{auth, cors, guard, metrics, request_id};
 use crate::openapi::ApiDoc;
-use crate::routes::{api_keys, chats, docs, messages, probes, session_lifecycle, sessions};
+use crate::routes::{api_keys, chats, docs, events, messages, probes, session_lifecycle, sessions};
 use crate::state::{AppState, Services};
 
 /// The per-credential HTTP rate limit; `per_second = 0` disables it.
@@ -97,6 +97,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(chats::read_chat))
         .routes(routes!(messages::send_message))
         .routes(routes!(messages::get_outbox_entry))
+        .routes(routes!(events::stream_events))
         .routes(routes!(messages::edit_message, messages::revoke_message))
         .routes(routes!(messages::add_reaction, messages::remove_reaction))
         .routes(routes!(messages::forward_message))

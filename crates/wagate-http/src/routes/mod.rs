@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod chats;
 pub mod docs;
+pub mod events;
 pub mod messages;
 pub mod probes;
 pub mod session_lifecycle;

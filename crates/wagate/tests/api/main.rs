@@ -3,6 +3,7 @@
 
 mod access_matrix;
 mod api_keys;
+mod events;
 mod fuzz;
 mod jwt;
 mod lifecycle;

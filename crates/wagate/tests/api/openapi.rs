@@ -61,6 +61,7 @@ async fn document_is_served_as_json_and_yaml() {
             "sessionQR",
             "startSession",
             "stopSession",
+            "streamEvents",
             "updateChat",
             "voteMessage",
         ]
