@@ -218,3 +218,73 @@ pub struct ContactUpdatePayload {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
 }
+
+/// The wire envelope (events.md §1), keys in the contract's order.
+#[derive(serde::Serialize)]
+struct Envelope<'a> {
+    schema: &'static str,
+    id: String,
+    event: &'static str,
+    session: &'a str,
+    organization: &'a str,
+    timestamp: i64,
+    payload: serde_json::Value,
+}
+
+impl Event {
+    /// The payload as its catalog schema.
+    pub fn payload_json(&self) -> serde_json::Value {
+        use serde_json::{Value, json, to_value};
+        let value = match &self.payload {
+            EventPayload::SessionStatus { status, reason } => match reason {
+                Some(r) => Ok(json!({"status": status.as_str(), "statusReason": r})),
+                None => Ok(json!({"status": status.as_str()})),
+            },
+            EventPayload::AuthQr { code, timeout_ms } => {
+                Ok(json!({"code": code, "timeoutMs": timeout_ms}))
+            }
+            EventPayload::AuthCode(p) => {
+                let mut o = serde_json::Map::new();
+                let fields = [
+                    ("jid", &p.jid),
+                    ("lid", &p.lid),
+                    ("businessName", &p.business_name),
+                    ("platform", &p.platform),
+                ];
+                for (k, v) in fields {
+                    if let Some(v) = v {
+                        o.insert(k.into(), Value::String(v.clone()));
+                    }
+                }
+                Ok(Value::Object(o))
+            }
+            EventPayload::PairingCodeIssued { code, phone } => {
+                Ok(json!({"code": code, "phone": phone}))
+            }
+            EventPayload::Message { body, .. } => to_value(body.as_ref()),
+            EventPayload::MessageStatus(p) => to_value(p),
+            EventPayload::Presence(p) => to_value(p),
+            EventPayload::ContactUpdate(p) => to_value(p),
+            EventPayload::OutboxStatus(p) => to_value(p),
+        };
+        // Only plain data structs above: serialization cannot fail.
+        match value {
+            Ok(v) => v,
+            Err(_) => Value::Object(Default::default()),
+        }
+    }
+
+    /// The envelope as one line of JSON (no raw newlines: JSON escapes them).
+    pub fn envelope_json(&self) -> String {
+        let envelope = Envelope {
+            schema: "v1",
+            id: self.id.to_string(),
+            event: self.event_type(),
+            session: self.session.as_str(),
+            organization: self.organization.as_str(),
+            timestamp: self.timestamp,
+            payload: self.payload_json(),
+        };
+        serde_json::to_string(&envelope).unwrap_or_default()
+    }
+}

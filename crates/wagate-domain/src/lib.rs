@@ -7,6 +7,7 @@ pub mod capability;
 pub mod clock;
 pub mod engine;
 pub mod event;
+pub mod event_log;
 pub mod ids;
 pub mod jid;
 pub mod message;
@@ -29,6 +30,7 @@ pub use event::{
     ContactUpdatePayload, Event, EventPayload, EventPublisher, MentionInfo, MessageEventKind,
     MessagePayload, MessageStatusPayload, OutboxStatusPayload, PairedPayload, PresencePayload,
 };
+pub use event_log::{EventLog, LoggedEvent};
 pub use ids::{ApiKeyId, EventId, IdError, MessageId, OrgId, OutboxId, SessionId};
 pub use jid::{ChatKind, Jid, JidError};
 pub use message::{

@@ -21,7 +21,7 @@ use crate::middleware::rate_limit::CredentialLimiter;
 use crate::middleware::{auth, cors, guard, metrics, request_id};
 use crate::openapi::ApiDoc;
 use crate::routes::{
-    api_keys, chats, contacts, docs, media, messages, presence, probes, session_lifecycle,
+    api_keys, chats, contacts, docs, events, media, messages, presence, probes, session_lifecycle,
     sessions, status,
 };
 use crate::state::{AppState, Services};
@@ -100,6 +100,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(chats::read_chat))
         .routes(routes!(messages::send_message))
         .routes(routes!(messages::get_outbox_entry))
+        .routes(routes!(events::stream_events))
         .routes(routes!(messages::edit_message, messages::revoke_message))
         .routes(routes!(messages::add_reaction, messages::remove_reaction))
         .routes(routes!(messages::forward_message))

@@ -8,8 +8,8 @@
 pub mod access;
 pub mod api_keys;
 pub mod bootstrap;
-pub mod bus;
 pub mod error;
+pub mod events;
 pub mod identity;
 pub mod messaging;
 pub mod organizations;
@@ -20,8 +20,8 @@ pub mod sessions;
 pub use access::require;
 pub use api_keys::{ApiKeyService, CreateApiKey, CreatedApiKey};
 pub use bootstrap::{Bootstrap, bootstrap_if_empty};
-pub use bus::InProcessBus;
 pub use error::{ServiceError, ServiceResult};
+pub use events::{EventJournal, EventStream, EventStreams, InProcessBus, StreamRequest};
 pub use identity::{Authenticator, Credentials};
 pub use messaging::{
     InboundPipeline, MessagingService, OutboxConfig, OutboxWorker, SendOutcome, SendRequest,

@@ -9,6 +9,8 @@
 mod shared;
 #[macro_use]
 mod messages;
+#[macro_use]
+mod event_log;
 mod error;
 mod message_rows;
 mod postgres;
@@ -19,7 +21,7 @@ mod sqlite_reads;
 use std::path::Path;
 use std::sync::Arc;
 
-use wagate_domain::{MessageStore, Store, StoreError, StoreResult};
+use wagate_domain::{EventLog, MessageStore, Store, StoreError, StoreResult};
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -68,15 +70,17 @@ pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
 pub struct Stores {
     pub core: Arc<dyn Store>,
     pub messages: Arc<dyn MessageStore>,
+    pub events: Arc<dyn EventLog>,
 }
 
 /// Like [`open`], with the messaging port as well.
 pub async fn open_stores(url: &str) -> StoreResult<Stores> {
-    fn both<S: Store + MessageStore>(store: S) -> Stores {
+    fn both<S: Store + MessageStore + EventLog>(store: S) -> Stores {
         let store = Arc::new(store);
         Stores {
             core: store.clone(),
-            messages: store,
+            messages: store.clone(),
+            events: store,
         }
     }
     Ok(match Backend::of_url(url)? {

@@ -33,5 +33,6 @@ impl PostgresStore {
 }
 
 impl_message_store!(PostgresStore);
+impl_event_log!(PostgresStore);
 
 impl_shared_store!(PostgresStore);

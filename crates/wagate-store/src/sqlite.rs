@@ -57,6 +57,7 @@ impl SqliteStore {
 }
 
 impl_message_store!(SqliteStore);
+impl_event_log!(SqliteStore);
 
 impl_shared_store!(SqliteStore, point_reads {
     async fn get_session(

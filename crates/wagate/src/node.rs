@@ -16,9 +16,9 @@ use wagate_domain::{Clock, Engine, Store, SystemClock, TokenVerifier};
 use wagate_http::{ExtraRoutes, HttpOptions, RateLimit, Services};
 use wagate_jwks::{JwksConfig, JwksVerifier};
 use wagate_service::{
-    ApiKeyService, Authenticator, Backoff, InProcessBus, InboundPipeline, ManagerConfig,
-    MessagingService, OrganizationService, OutboxConfig, OutboxWorker, SessionDefaults,
-    SessionManager, SessionService, bootstrap_if_empty,
+    ApiKeyService, Authenticator, Backoff, EventJournal, EventStreams, InProcessBus,
+    InboundPipeline, ManagerConfig, MessagingService, OrganizationService, OutboxConfig,
+    OutboxWorker, SessionDefaults, SessionManager, SessionService, bootstrap_if_empty,
 };
 
 use crate::config::{EngineKind, ServeConfig};
@@ -155,6 +155,7 @@ struct Prepared {
     router: axum::Router,
     manager: SessionManager,
     outbox: OutboxWorker,
+    journal: EventJournal,
     bus: InProcessBus,
 }
 
@@ -184,11 +185,13 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
     }
     let (engine, extra_routes) = engine(config)?;
     let bus = InProcessBus::default();
+    // Producers publish through the journal: logged first, then on the bus (D5).
+    let journal = EventJournal::start(stores.events.clone(), bus.clone());
     let manager = SessionManager::new(
         store.clone(),
         engine,
         clock.clone(),
-        Arc::new(bus.clone()),
+        Arc::new(journal.clone()),
         ManagerConfig {
             gateway_id: config.node_id.clone(),
             backoff: Backoff {
@@ -219,10 +222,11 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
         ),
         api_keys,
         messaging: messaging.clone(),
+        events: EventStreams::new(stores.events.clone(), bus.clone()),
     });
     manager.set_inbound(Arc::new(InboundPipeline::new(
         stores.messages.clone(),
-        Arc::new(bus.clone()),
+        Arc::new(journal.clone()),
         clock.clone(),
     )));
     let options = HttpOptions {
@@ -238,7 +242,7 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
     let outbox = OutboxWorker::start(
         messaging,
         store.clone(),
-        Arc::new(bus.clone()),
+        Arc::new(journal.clone()),
         bus.subscribe(),
         clock.clone(),
         OutboxConfig::default(),
@@ -249,6 +253,7 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
         router,
         manager,
         outbox,
+        journal,
         bus,
     })
 }
@@ -281,6 +286,7 @@ async fn run(
     // Disconnect sessions without changing their stored status, so they resume on next boot.
     prepared.outbox.shutdown(OUTBOX_GRACE).await;
     prepared.manager.shutdown().await;
+    prepared.journal.flush().await;
     prepared.store.close().await;
     tracing::info!("stopped");
     result

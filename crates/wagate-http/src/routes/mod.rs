@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod chats;
 pub mod contacts;
 pub mod docs;
+pub mod events;
 pub mod media;
 pub mod messages;
 pub mod presence;

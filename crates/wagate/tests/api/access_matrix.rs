@@ -15,6 +15,9 @@ enum Foreign {
     NotFound,
     /// A collection: the caller only ever sees its own organization's data.
     OwnDataOnly,
+    /// A stream of the caller's own organization (isolation is tested in `events.rs`): it
+    /// opens, and only its first frame is read.
+    OwnStream,
 }
 
 struct Op {
@@ -117,6 +120,13 @@ fn ops() -> Vec<Op> {
             None,
         ),
         sending(Method::POST, "/api/v1/sessions/{session}/messages", text),
+        op(
+            Method::GET,
+            "/api/v1/events",
+            "events",
+            None,
+            Foreign::OwnStream,
+        ),
         reading(Method::GET, "/api/v1/sessions/{session}/outbox/{outboxId}"),
         sending(
             Method::PATCH,
@@ -307,12 +317,21 @@ async fn every_operation_with_another_organizations_key_never_reaches_our_data()
             .await
             .unwrap();
         let status = res.status();
+        if let Foreign::OwnStream = op.foreign {
+            assert!(status.is_success(), "{} {}: {status}", op.method, op.path);
+            let mut res = res;
+            let first = res.chunk().await.unwrap().unwrap_or_default();
+            let frame: Value = serde_json::from_slice(first.trim_ascii()).unwrap();
+            assert_eq!(frame["event"], "connected", "{} {}", op.method, op.path);
+            continue;
+        }
         let body: Value = res.json().await.unwrap_or(Value::Null);
         match op.foreign {
             Foreign::NotFound => {
                 assert_eq!(status, 404, "{} {}", op.method, op.path);
                 assert_eq!(body["error"]["code"], "not_found");
             }
+            Foreign::OwnStream => unreachable!("handled above"),
             Foreign::OwnDataOnly => {
                 assert!(status.is_success(), "{} {}: {status}", op.method, op.path);
                 let text = body.to_string();

@@ -4,6 +4,7 @@
 mod access_matrix;
 mod api_keys;
 mod contacts;
+mod events;
 mod fuzz;
 mod jwt;
 mod lifecycle;

@@ -72,6 +72,7 @@ async fn document_is_served_as_json_and_yaml() {
             "setPresence",
             "startSession",
             "stopSession",
+            "streamEvents",
             "unblockContact",
             "updateChat",
             "voteMessage",

@@ -1,5 +1,5 @@
-//! The in-process event bus: producers publish, subscribers (tests today; the event log, webhooks
-//! and realtime streams later) receive every event once.
+//! The in-process event bus: the journal publishes here once an event is logged; realtime
+//! streams, the outbox worker and tests subscribe.
 
 use std::sync::Arc;
 
@@ -33,7 +33,7 @@ impl Default for InProcessBus {
 impl EventPublisher for InProcessBus {
     fn publish(&self, event: Event) {
         tracing::debug!(event = event.event_type(), id = %event.id, session = %event.session, "event");
-        // No subscriber is not an error: events are best-effort until the durable log exists.
+        // No subscriber is not an error: the event is in the log already.
         let _ = self.tx.send(Arc::new(event));
     }
 }
