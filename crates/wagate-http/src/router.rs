@@ -20,7 +20,9 @@ use crate::error::ApiError;
 use crate::middleware::rate_limit::CredentialLimiter;
 use crate::middleware::{auth, cors, guard, metrics, request_id};
 use crate::openapi::ApiDoc;
-use crate::routes::{api_keys, chats, docs, messages, probes, session_lifecycle, sessions};
+use crate::routes::{
+    api_keys, channels, chats, docs, groups, messages, probes, session_lifecycle, sessions,
+};
 use crate::state::{AppState, Services};
 
 /// The per-credential HTTP rate limit; `per_second = 0` disables it.
@@ -55,7 +57,9 @@ impl Default for HttpOptions {
 }
 
 /// The `:verb` suffixes routed as actions (see [`crate::action_path`]).
-pub const ACTION_VERBS: &[&str] = &["start", "stop", "restart", "logout"];
+pub const ACTION_VERBS: &[&str] = &[
+    "start", "stop", "restart", "logout", "join", "leave", "approve", "follow", "unfollow", "mute",
+];
 
 /// Registers an action operation: axum gets the internal `…/~verb` path, the OpenAPI document
 /// the public `…:verb` path from the handler's annotation.
@@ -100,12 +104,33 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(messages::edit_message, messages::revoke_message))
         .routes(routes!(messages::add_reaction, messages::remove_reaction))
         .routes(routes!(messages::forward_message))
-        .routes(routes!(messages::vote_message));
+        .routes(routes!(messages::vote_message))
+        .routes(routes!(groups::list_groups, groups::create_group))
+        .routes(routes!(groups::get_group, groups::update_group))
+        .routes(routes!(
+            groups::get_group_invite,
+            groups::revoke_group_invite
+        ))
+        .routes(routes!(
+            groups::list_group_members,
+            groups::add_group_members
+        ))
+        .routes(routes!(groups::remove_group_member))
+        .routes(routes!(groups::promote_group_member))
+        .routes(routes!(groups::demote_group_member))
+        .routes(routes!(channels::create_channel))
+        .routes(routes!(channels::list_channel_messages));
     [
         routes!(session_lifecycle::start_session),
         routes!(session_lifecycle::stop_session),
         routes!(session_lifecycle::restart_session),
         routes!(session_lifecycle::logout_session),
+        routes!(groups::approve_group_members),
+        routes!(groups::join_group),
+        routes!(groups::leave_group),
+        routes!(channels::follow_channel),
+        routes!(channels::unfollow_channel),
+        routes!(channels::mute_channel),
     ]
     .into_iter()
     .fold(router, action)

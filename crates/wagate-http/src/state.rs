@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use wagate_domain::{Clock, Store};
-use wagate_service::{ApiKeyService, Authenticator, MessagingService, SessionService};
+use wagate_service::{
+    ApiKeyService, Authenticator, ChannelService, GroupService, MessagingService, SessionService,
+};
 
 use crate::middleware::rate_limit::CredentialLimiter;
 
@@ -16,6 +18,8 @@ pub struct Services {
     pub sessions: SessionService,
     pub api_keys: ApiKeyService,
     pub messaging: Arc<MessagingService>,
+    pub groups: GroupService,
+    pub channels: ChannelService,
 }
 
 /// Cheap to clone; shared by every request.

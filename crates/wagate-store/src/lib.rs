@@ -9,6 +9,8 @@
 mod shared;
 #[macro_use]
 mod messages;
+#[macro_use]
+mod groups;
 mod error;
 mod message_rows;
 mod postgres;
@@ -19,7 +21,7 @@ mod sqlite_reads;
 use std::path::Path;
 use std::sync::Arc;
 
-use wagate_domain::{MessageStore, Store, StoreError, StoreResult};
+use wagate_domain::{GroupStore, MessageStore, Store, StoreError, StoreResult};
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -63,20 +65,22 @@ pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
     Ok(open_stores(url).await?.core)
 }
 
-/// Both ports of one backend, sharing its connection pool.
+/// Every port of one backend, sharing its connection pool.
 #[derive(Clone)]
 pub struct Stores {
     pub core: Arc<dyn Store>,
     pub messages: Arc<dyn MessageStore>,
+    pub groups: Arc<dyn GroupStore>,
 }
 
-/// Like [`open`], with the messaging port as well.
+/// Like [`open`], with the messaging and group ports as well.
 pub async fn open_stores(url: &str) -> StoreResult<Stores> {
-    fn both<S: Store + MessageStore>(store: S) -> Stores {
+    fn both<S: Store + MessageStore + GroupStore>(store: S) -> Stores {
         let store = Arc::new(store);
         Stores {
             core: store.clone(),
-            messages: store,
+            messages: store.clone(),
+            groups: store,
         }
     }
     Ok(match Backend::of_url(url)? {

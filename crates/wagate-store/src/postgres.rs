@@ -34,4 +34,6 @@ impl PostgresStore {
 
 impl_message_store!(PostgresStore);
 
+impl_group_store!(PostgresStore);
+
 impl_shared_store!(PostgresStore);

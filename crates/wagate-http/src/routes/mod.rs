@@ -1,8 +1,10 @@
 //! One module per resource; each handler carries its OpenAPI annotation.
 
 pub mod api_keys;
+pub mod channels;
 pub mod chats;
 pub mod docs;
+pub mod groups;
 pub mod messages;
 pub mod probes;
 pub mod session_lifecycle;

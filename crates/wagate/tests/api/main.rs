@@ -3,7 +3,9 @@
 
 mod access_matrix;
 mod api_keys;
+mod channels;
 mod fuzz;
+mod groups;
 mod jwt;
 mod lifecycle;
 mod messaging;

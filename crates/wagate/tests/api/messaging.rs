@@ -6,15 +6,17 @@ use serde_json::{Value, json};
 use wagate_domain::EventPayload;
 use wagate_test_support::node::TestNode;
 
-const ME: &str = "628111000001";
-const PEER: &str = "628111000002";
+pub(crate) const ME: &str = "628111000001";
+pub(crate) const PEER: &str = "628111000002";
 
-fn jid(phone: &str) -> String {
+pub(crate) fn jid(phone: &str) -> String {
     format!("{phone}@s.whatsapp.net")
 }
 
 /// A node with one session paired to `ME` and a second phone `PEER`.
-async fn paired(tweak: impl FnOnce(&mut wagate::config::ServeConfig)) -> (TestNode, String) {
+pub(crate) async fn paired(
+    tweak: impl FnOnce(&mut wagate::config::ServeConfig),
+) -> (TestNode, String) {
     let node = TestNode::start_with(tweak).await;
     let id = node.create_session("messaging").await;
     node.pair_by_qr(&id, ME).await;
@@ -24,7 +26,7 @@ async fn paired(tweak: impl FnOnce(&mut wagate::config::ServeConfig)) -> (TestNo
 }
 
 /// Polls `path` until its `data` has `n` items.
-async fn wait_for_items(node: &TestNode, path: &str, n: usize) -> Vec<Value> {
+pub(crate) async fn wait_for_items(node: &TestNode, path: &str, n: usize) -> Vec<Value> {
     let mut last = Value::Null;
     for _ in 0..200 {
         let reply = node.get(path).await;
