@@ -15,6 +15,17 @@ pub struct Event {
 }
 
 impl Event {
+    /// A new event about `session` (a fresh id), created at `timestamp`.
+    pub fn about(session: &crate::Session, timestamp: i64, payload: EventPayload) -> Self {
+        Self {
+            id: EventId::generate(),
+            session: session.id.clone(),
+            organization: session.organization_id.clone(),
+            timestamp,
+            payload,
+        }
+    }
+
     /// The envelope's `event` string.
     pub fn event_type(&self) -> &'static str {
         self.payload.event_type()
@@ -59,6 +70,10 @@ pub enum EventPayload {
     ContactUpdate(ContactUpdatePayload),
     /// `outbox.status`: an asynchronous send was sent or failed for good (D4).
     OutboxStatus(OutboxStatusPayload),
+    /// `group.update` or `group.participant` (events.md §3.6), by the payload's content.
+    Group(GroupPayload),
+    /// `newsletter.update` (events.md §3.10).
+    Newsletter(NewsletterPayload),
 }
 
 impl EventPayload {
@@ -73,6 +88,9 @@ impl EventPayload {
             Self::Presence(_) => "presence.update",
             Self::ContactUpdate(_) => "contact.update",
             Self::OutboxStatus(_) => "outbox.status",
+            Self::Group(g) if g.is_participant_change() => "group.participant",
+            Self::Group(_) => "group.update",
+            Self::Newsletter(_) => "newsletter.update",
         }
     }
 }
@@ -266,6 +284,8 @@ impl Event {
             EventPayload::Presence(p) => to_value(p),
             EventPayload::ContactUpdate(p) => to_value(p),
             EventPayload::OutboxStatus(p) => to_value(p),
+            EventPayload::Group(p) => to_value(p),
+            EventPayload::Newsletter(p) => to_value(p),
         };
         // Only plain data structs above: serialization cannot fail.
         match value {
@@ -287,4 +307,61 @@ impl Event {
         };
         serde_json::to_string(&envelope).unwrap_or_default()
     }
+}
+
+/// `GroupPayload` (events.md §3.6).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupPayload {
+    pub group_jid: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_announce: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_locked: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_invite_link: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub join: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub leave: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub promote: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub demote: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<i64>,
+}
+
+impl GroupPayload {
+    /// events.md §3.6: any of join/leave/promote/demote makes it `group.participant`.
+    pub fn is_participant_change(&self) -> bool {
+        !(self.join.is_empty()
+            && self.leave.is_empty()
+            && self.promote.is_empty()
+            && self.demote.is_empty())
+    }
+}
+
+/// What happened to a channel (events.md §3.10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NewsletterAction {
+    Join,
+    Leave,
+    Mute,
+}
+
+/// `NewsletterPayload` (events.md §3.10).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NewsletterPayload {
+    pub jid: String,
+    pub action: NewsletterAction,
 }

@@ -8,6 +8,8 @@ pub mod clock;
 pub mod engine;
 pub mod event;
 pub mod event_log;
+pub mod group;
+pub mod group_store;
 pub mod ids;
 pub mod jid;
 pub mod message;
@@ -27,10 +29,13 @@ pub use engine::{
     MediaRef, OpenMode, PollSpec,
 };
 pub use event::{
-    ContactUpdatePayload, Event, EventPayload, EventPublisher, MentionInfo, MessageEventKind,
-    MessagePayload, MessageStatusPayload, OutboxStatusPayload, PairedPayload, PresencePayload,
+    ContactUpdatePayload, Event, EventPayload, EventPublisher, GroupPayload, MentionInfo,
+    MessageEventKind, MessagePayload, MessageStatusPayload, NewsletterAction, NewsletterPayload,
+    OutboxStatusPayload, PairedPayload, PresencePayload,
 };
 pub use event_log::{EventLog, LoggedEvent};
+pub use group::{Group, GroupMember, GroupMeta, MemberUpsert};
+pub use group_store::GroupStore;
 pub use ids::{ApiKeyId, EventId, IdError, MessageId, OrgId, OutboxId, SessionId};
 pub use jid::{ChatKind, Jid, JidError};
 pub use message::{

@@ -17,6 +17,8 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "Sessions", description = "WhatsApp numbers attached to the gateway"),
         (name = "API keys", description = "Programmatic credentials of an organization"),
+        (name = "Groups", description = "WhatsApp groups: stored reads, live changes"),
+        (name = "Channels", description = "WhatsApp channels (newsletters)"),
     )
 )]
 pub struct ApiDoc;

@@ -21,8 +21,8 @@ use crate::middleware::rate_limit::CredentialLimiter;
 use crate::middleware::{auth, cors, guard, metrics, request_id};
 use crate::openapi::ApiDoc;
 use crate::routes::{
-    api_keys, chats, contacts, docs, events, media, messages, presence, probes, session_lifecycle,
-    sessions, status,
+    api_keys, channels, chats, contacts, docs, events, groups, media, messages, presence, probes,
+    session_lifecycle, sessions, status,
 };
 use crate::state::{AppState, Services};
 
@@ -58,7 +58,9 @@ impl Default for HttpOptions {
 }
 
 /// The `:verb` suffixes routed as actions (see [`crate::action_path`]).
-pub const ACTION_VERBS: &[&str] = &["start", "stop", "restart", "logout"];
+pub const ACTION_VERBS: &[&str] = &[
+    "start", "stop", "restart", "logout", "join", "leave", "approve", "follow", "unfollow", "mute",
+];
 
 /// Registers an action operation: axum gets the internal `…/~verb` path, the OpenAPI document
 /// the public `…:verb` path from the handler's annotation.
@@ -118,12 +120,33 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(contacts::block_contact))
         .routes(routes!(contacts::unblock_contact))
         .routes(routes!(status::post_status))
-        .routes(routes!(media::download_media));
+        .routes(routes!(media::download_media))
+        .routes(routes!(groups::list_groups, groups::create_group))
+        .routes(routes!(groups::get_group, groups::update_group))
+        .routes(routes!(
+            groups::get_group_invite,
+            groups::revoke_group_invite
+        ))
+        .routes(routes!(
+            groups::list_group_members,
+            groups::add_group_members
+        ))
+        .routes(routes!(groups::remove_group_member))
+        .routes(routes!(groups::promote_group_member))
+        .routes(routes!(groups::demote_group_member))
+        .routes(routes!(channels::create_channel))
+        .routes(routes!(channels::list_channel_messages));
     [
         routes!(session_lifecycle::start_session),
         routes!(session_lifecycle::stop_session),
         routes!(session_lifecycle::restart_session),
         routes!(session_lifecycle::logout_session),
+        routes!(groups::approve_group_members),
+        routes!(groups::join_group),
+        routes!(groups::leave_group),
+        routes!(channels::follow_channel),
+        routes!(channels::unfollow_channel),
+        routes!(channels::mute_channel),
     ]
     .into_iter()
     .fold(router, action)

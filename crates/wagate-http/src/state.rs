@@ -5,7 +5,8 @@ use std::sync::Arc;
 use metrics_exporter_prometheus::PrometheusHandle;
 use wagate_domain::{Clock, Store};
 use wagate_service::{
-    ApiKeyService, Authenticator, EventStreams, MessagingService, SessionService,
+    ApiKeyService, Authenticator, ChannelService, EventStreams, GroupService, MessagingService,
+    SessionService,
 };
 
 use crate::middleware::rate_limit::CredentialLimiter;
@@ -19,6 +20,8 @@ pub struct Services {
     pub api_keys: ApiKeyService,
     pub messaging: Arc<MessagingService>,
     pub events: EventStreams,
+    pub groups: GroupService,
+    pub channels: ChannelService,
 }
 
 /// Cheap to clone; shared by every request.

@@ -10,6 +10,7 @@ pub mod api_keys;
 pub mod bootstrap;
 pub mod error;
 pub mod events;
+pub mod groups;
 pub mod identity;
 pub mod messaging;
 pub mod organizations;
@@ -22,6 +23,7 @@ pub use api_keys::{ApiKeyService, CreateApiKey, CreatedApiKey};
 pub use bootstrap::{Bootstrap, bootstrap_if_empty};
 pub use error::{ServiceError, ServiceResult};
 pub use events::{EventJournal, EventStream, EventStreams, InProcessBus, StreamRequest};
+pub use groups::{ChannelService, GroupService, GroupUpdates, InviteCode, MemberChange};
 pub use identity::{Authenticator, Credentials};
 pub use messaging::{
     InboundPipeline, MessagingService, OutboxConfig, OutboxWorker, SendOutcome, SendRequest,

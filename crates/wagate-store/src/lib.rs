@@ -11,6 +11,8 @@ mod shared;
 mod messages;
 #[macro_use]
 mod event_log;
+#[macro_use]
+mod groups;
 mod error;
 mod message_rows;
 mod postgres;
@@ -21,7 +23,7 @@ mod sqlite_reads;
 use std::path::Path;
 use std::sync::Arc;
 
-use wagate_domain::{EventLog, MessageStore, Store, StoreError, StoreResult};
+use wagate_domain::{EventLog, GroupStore, MessageStore, Store, StoreError, StoreResult};
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -65,22 +67,24 @@ pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
     Ok(open_stores(url).await?.core)
 }
 
-/// Both ports of one backend, sharing its connection pool.
+/// Every port of one backend, sharing its connection pool.
 #[derive(Clone)]
 pub struct Stores {
     pub core: Arc<dyn Store>,
     pub messages: Arc<dyn MessageStore>,
     pub events: Arc<dyn EventLog>,
+    pub groups: Arc<dyn GroupStore>,
 }
 
-/// Like [`open`], with the messaging port as well.
+/// Like [`open`], with the messaging and group ports as well.
 pub async fn open_stores(url: &str) -> StoreResult<Stores> {
-    fn both<S: Store + MessageStore + EventLog>(store: S) -> Stores {
+    fn both<S: Store + MessageStore + EventLog + GroupStore>(store: S) -> Stores {
         let store = Arc::new(store);
         Stores {
             core: store.clone(),
             messages: store.clone(),
-            events: store,
+            events: store.clone(),
+            groups: store,
         }
     }
     Ok(match Backend::of_url(url)? {

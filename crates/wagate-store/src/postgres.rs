@@ -35,4 +35,6 @@ impl PostgresStore {
 impl_message_store!(PostgresStore);
 impl_event_log!(PostgresStore);
 
+impl_group_store!(PostgresStore);
+
 impl_shared_store!(PostgresStore);

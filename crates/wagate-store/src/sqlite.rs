@@ -59,6 +59,8 @@ impl SqliteStore {
 impl_message_store!(SqliteStore);
 impl_event_log!(SqliteStore);
 
+impl_group_store!(SqliteStore);
+
 impl_shared_store!(SqliteStore, point_reads {
     async fn get_session(
         &self,

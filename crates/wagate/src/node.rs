@@ -16,9 +16,10 @@ use wagate_domain::{Clock, Engine, Store, SystemClock, TokenVerifier};
 use wagate_http::{ExtraRoutes, HttpOptions, RateLimit, Services};
 use wagate_jwks::{JwksConfig, JwksVerifier};
 use wagate_service::{
-    ApiKeyService, Authenticator, Backoff, EventJournal, EventStreams, InProcessBus,
-    InboundPipeline, ManagerConfig, MessagingService, OrganizationService, OutboxConfig,
-    OutboxWorker, SessionDefaults, SessionManager, SessionService, bootstrap_if_empty,
+    ApiKeyService, Authenticator, Backoff, ChannelService, EventJournal, EventStreams,
+    GroupService, GroupUpdates, InProcessBus, InboundPipeline, ManagerConfig, MessagingService,
+    OrganizationService, OutboxConfig, OutboxWorker, SessionDefaults, SessionManager,
+    SessionService, bootstrap_if_empty,
 };
 
 use crate::config::{EngineKind, ServeConfig};
@@ -206,6 +207,18 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
         MessagingService::new(stores.messages.clone(), manager.clone(), clock.clone())
             .with_key_ttl(config.idempotency_key_ttl),
     );
+    let group_updates = Arc::new(GroupUpdates::new(
+        stores.groups.clone(),
+        Arc::new(journal.clone()),
+        clock.clone(),
+    ));
+    let groups = GroupService::new(group_updates.clone(), manager.clone());
+    let channels = ChannelService::new(
+        manager.clone(),
+        messaging.clone(),
+        Arc::new(journal.clone()),
+        clock.clone(),
+    );
     let services = Arc::new(Services {
         store: store.clone(),
         clock: clock.clone(),
@@ -223,9 +236,12 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
         api_keys,
         messaging: messaging.clone(),
         events: EventStreams::new(stores.events.clone(), bus.clone()),
+        groups,
+        channels,
     });
     manager.set_inbound(Arc::new(InboundPipeline::new(
         stores.messages.clone(),
+        group_updates,
         Arc::new(journal.clone()),
         clock.clone(),
     )));

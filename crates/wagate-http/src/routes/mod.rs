@@ -1,10 +1,12 @@
 //! One module per resource; each handler carries its OpenAPI annotation.
 
 pub mod api_keys;
+pub mod channels;
 pub mod chats;
 pub mod contacts;
 pub mod docs;
 pub mod events;
+pub mod groups;
 pub mod media;
 pub mod messages;
 pub mod presence;

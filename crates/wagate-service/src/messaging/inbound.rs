@@ -1,5 +1,6 @@
 //! The inbound pipeline (issue 4, domain.md §5–§7): normalize → persist (identities, chat,
-//! message, receipts) → enrich (mentions, quotes) → publish. Idempotent by WhatsApp message id:
+//! message, receipts; group changes through [`GroupUpdates`]) → enrich (mentions, quotes) →
+//! publish. Idempotent by WhatsApp message id:
 //! a redelivered message stores and publishes nothing new.
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
@@ -9,12 +10,13 @@ use wagate_domain::engine::{
     ContactUpdate, InboundContent, InboundMessage, PresenceUpdate, Receipt, ReceiptKind,
 };
 use wagate_domain::{
-    ChatKind, ChatTouch, Clock, ContactUpdatePayload, EngineClient, EngineEvent, Event, EventId,
+    ChatKind, ChatTouch, Clock, ContactUpdatePayload, EngineClient, EngineEvent, Event,
     EventPayload, EventPublisher, IdentityUpdate, Jid, MediaMeta, MentionInfo, MessageEventKind,
     MessageId, MessagePayload, MessageStatus, MessageStore, NewMessage, PresencePayload, Session,
     StoreResult,
 };
 
+use crate::groups::GroupUpdates;
 use crate::session_manager::InboundHandler;
 
 /// How many control-message ids (reactions, edits, revokes, votes: not stored as rows) are
@@ -23,6 +25,7 @@ const SEEN_CAPACITY: usize = 16_384;
 
 pub struct InboundPipeline {
     store: Arc<dyn MessageStore>,
+    groups: Arc<GroupUpdates>,
     events: Arc<dyn EventPublisher>,
     clock: Arc<dyn Clock>,
     seen: Mutex<Seen>,
@@ -75,13 +78,16 @@ impl Author {
 }
 
 impl InboundPipeline {
+    /// Group changes go to `groups`, which stores and publishes them.
     pub fn new(
         store: Arc<dyn MessageStore>,
+        groups: Arc<GroupUpdates>,
         events: Arc<dyn EventPublisher>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             store,
+            groups,
             events,
             clock,
             seen: Mutex::default(),
@@ -89,13 +95,8 @@ impl InboundPipeline {
     }
 
     fn publish(&self, session: &Session, payload: EventPayload) {
-        self.events.publish(Event {
-            id: EventId::generate(),
-            session: session.id.clone(),
-            organization: session.organization_id.clone(),
-            timestamp: self.clock.now_ms(),
-            payload,
-        });
+        self.events
+            .publish(Event::about(session, self.clock.now_ms(), payload));
     }
 
     fn first_sight(&self, session: &Session, id: &str) -> bool {
@@ -443,8 +444,7 @@ impl InboundPipeline {
                 }
                 Ok(())
             }
-            // Groups are persisted by the groups feature.
-            EngineEvent::Group(_) => Ok(()),
+            EngineEvent::Group(update) => self.groups.apply(session, &update).await,
             // Connection events never reach the pipeline.
             _ => Ok(()),
         }

@@ -166,13 +166,7 @@ impl MessagingService {
 
     /// The session's connected client, or `501` with its status (api.md §1.9, D3).
     pub async fn live(&self, s: &Session) -> ServiceResult<Arc<dyn EngineClient>> {
-        self.manager
-            .live_client(&s.id)
-            .await
-            .map_err(|status| ServiceError::NotImplemented {
-                message: "live WhatsApp client is not available for this session".into(),
-                status: Some(status.as_str().to_owned()),
-            })
+        self.manager.require_live(&s.id).await
     }
 
     /// One unit of the session's send budget (api.md §1.11).

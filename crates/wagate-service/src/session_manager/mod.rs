@@ -128,6 +128,17 @@ impl SessionManager {
         }
     }
 
+    /// [`Self::live_client`] in the caller's terms: `501 not_implemented` with the session's
+    /// status when it has no connected client (api.md §1.9, D3).
+    pub async fn require_live(&self, id: &SessionId) -> ServiceResult<Arc<dyn EngineClient>> {
+        self.live_client(id)
+            .await
+            .map_err(|status| ServiceError::NotImplemented {
+                message: "live WhatsApp client is not available for this session".into(),
+                status: Some(status.as_str().to_owned()),
+            })
+    }
+
     pub fn engine_name(&self) -> &'static str {
         self.inner.engine.name()
     }

@@ -204,6 +204,92 @@ fn ops() -> Vec<Op> {
             Method::GET,
             "/api/v1/sessions/{session}/messages/{mid}/media",
         ),
+        // Groups and channels (issue 5).
+        reading(Method::GET, "/api/v1/sessions/{session}/groups"),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/groups",
+            Some(json!({"name": "Team"})),
+        ),
+        reading(Method::GET, "/api/v1/sessions/{session}/groups/{gid}"),
+        sending(
+            Method::PATCH,
+            "/api/v1/sessions/{session}/groups/{gid}",
+            Some(json!({"subject": "Team"})),
+        ),
+        reading(
+            Method::GET,
+            "/api/v1/sessions/{session}/groups/{gid}/invite",
+        ),
+        sending(
+            Method::DELETE,
+            "/api/v1/sessions/{session}/groups/{gid}/invite",
+            None,
+        ),
+        reading(
+            Method::GET,
+            "/api/v1/sessions/{session}/groups/{gid}/members",
+        ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/groups/{gid}/members",
+            Some(json!({"participants": ["628111000009@s.whatsapp.net"]})),
+        ),
+        sending(
+            Method::DELETE,
+            "/api/v1/sessions/{session}/groups/{gid}/members/{jid}",
+            None,
+        ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/groups/{gid}/members/{jid}/promote",
+            None,
+        ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/groups/{gid}/members/{jid}/demote",
+            None,
+        ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/groups/{gid}/members:approve",
+            None,
+        ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/groups:join",
+            Some(json!({"invite": "AbC123"})),
+        ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/groups/{gid}:leave",
+            None,
+        ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/channels",
+            Some(json!({"name": "News"})),
+        ),
+        sending(
+            Method::GET,
+            "/api/v1/sessions/{session}/channels/{jid}/messages",
+            None,
+        ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/channels/{jid}:follow",
+            None,
+        ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/channels/{jid}:unfollow",
+            None,
+        ),
+        sending(
+            Method::POST,
+            "/api/v1/sessions/{session}/channels/{jid}:mute",
+            Some(json!({})),
+        ),
     ]
 }
 
@@ -226,7 +312,8 @@ async fn concrete(node: &TestNode, template: &str) -> String {
         .replace("{jid}", "628111000009%40s.whatsapp.net")
         .replace("{lid}", "205227043110953%40lid")
         .replace("{mid}", "3EB0ABCDEF")
-        .replace("{outboxId}", "out_01JAAAAAAAAAAAAAAAAAAAAAAA");
+        .replace("{outboxId}", "out_01JAAAAAAAAAAAAAAAAAAAAAAA")
+        .replace("{gid}", "120363000000000001%40g.us");
     if path.contains("{id}") {
         let key = node.key_in(&node.default_org().await, "read", None).await;
         path = path.replace("{id}", &key.id);

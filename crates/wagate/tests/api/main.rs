@@ -3,9 +3,11 @@
 
 mod access_matrix;
 mod api_keys;
+mod channels;
 mod contacts;
 mod events;
 mod fuzz;
+mod groups;
 mod jwt;
 mod lifecycle;
 mod media;
