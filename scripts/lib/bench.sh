@@ -68,6 +68,30 @@ bench_commit() {
 	echo "$commit"
 }
 
+# bench_binaries BUILD BIN_DIR DEST: the release binaries wagate and wagate-bench, copied into
+# DEST so that a build running in the same target directory cannot swap them mid-run. They come
+# from BIN_DIR when it is not empty, else from target/release ($CARGO_TARGET_DIR honoured),
+# built first when BUILD is 1 (`cargo build --release -p wagate -p wagate-bench`). Sets WAGATE,
+# BENCH (the copies) and COMMIT (bench_commit).
+bench_binaries() {
+	local build=$1 from=$2 dest=$3
+	if [[ -n $from ]]; then
+		build=0
+	else
+		if ((build)); then
+			wagate_log "building release: cargo build --release -p wagate -p wagate-bench"
+			cargo build --release -p wagate -p wagate-bench
+		fi
+		from=${CARGO_TARGET_DIR:-$ROOT/target}/release
+	fi
+	[[ -x $from/wagate && -x $from/wagate-bench ]] ||
+		wagate_die "missing $from/wagate or $from/wagate-bench (build them, or run without --no-build)"
+	COMMIT=$(bench_commit "$from/wagate" "$build")
+	mkdir -p "$dest"
+	cp "$from/wagate" "$from/wagate-bench" "$dest/"
+	WAGATE=$dest/wagate BENCH=$dest/wagate-bench
+}
+
 # bench_env: the command prefix that runs wagate as deployed: no RUST_LOG (unless
 # WAGATE_BENCH_RUST_LOG sets one) and no WAGATE_* settings inherited from this shell. Sets the
 # array BENCH_ENV.

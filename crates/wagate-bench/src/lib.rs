@@ -1,9 +1,21 @@
 //! The baseline of `scripts/bench-http` (docs/benchmarks.md): a bare axum handler at
 //! `GET /api/v1/sessions/{id}` that answers a fixed session, with no authentication, no
 //! database and no middleware. wagate's authenticated `getSession` is measured against it.
-//! [`pair`] is the setup of `scripts/bench-restore`.
+//!
+//! The other modules are the helpers of the other benchmarks: [`pair`] (sessions paired on a
+//! standalone simnet: `scripts/bench-restore` and the messaging benchmarks), and for
+//! `scripts/bench-messaging` the send load generator [`send`], the in-process [`inbound`]
+//! pipeline run, [`phones`] sending to sessions through simnet, [`seed`] (a chat with a million
+//! messages) and [`page`] (timeline page latency); [`api`] and [`latency`] serve them all.
 
+pub mod api;
+pub mod inbound;
+pub mod latency;
+pub mod page;
 pub mod pair;
+pub mod phones;
+pub mod seed;
+pub mod send;
 
 use axum::extract::Path;
 use axum::routing::get;

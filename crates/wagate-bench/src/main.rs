@@ -1,7 +1,13 @@
-//! `wagate-bench`: servers used by the benchmarks in docs/benchmarks.md.
+//! `wagate-bench`: servers, load generators and seeders used by the benchmarks in
+//! docs/benchmarks.md.
 //!
 //!   wagate-bench bare --listen 127.0.0.1:18081
 //!   wagate-bench pair --api URL --key KEY --simnet URL --sessions N
+//!   wagate-bench send --api URL --key KEY --simnet URL [--connections N | --rate R] [--async]
+//!   wagate-bench inbound --target pipeline|sql --data-dir DIR [--messages N]
+//!   wagate-bench phones --api URL --key KEY --simnet URL [--messages N]
+//!   wagate-bench seed --data-dir DIR --session ID [--messages N] [--depth D]…
+//!   wagate-bench page --api URL --key KEY --session ID --chat JID [--cursor LABEL=ID]…
 //!
 //! Runs on tokio's multi-thread runtime with default settings, like `wagate serve`.
 
@@ -27,12 +33,8 @@ enum Command {
     },
     /// Create N sessions on a node and pair each with a new phone of a standalone simnet.
     Pair {
-        /// The node's base URL.
-        #[arg(long)]
-        api: String,
-        /// An API key with `manage` (e.g. the bootstrap key).
-        #[arg(long, env = "WAGATE_BENCH_KEY", hide_env_values = true)]
-        key: String,
+        #[command(flatten)]
+        node: wagate_bench::api::NodeArgs,
         /// The standalone simnet's base URL.
         #[arg(long)]
         simnet: String,
@@ -45,6 +47,18 @@ enum Command {
         #[arg(long, default_value_t = 628_100_000_000)]
         first_phone: u64,
     },
+    /// Send texts through the API to sessions paired on a standalone simnet (closed or open
+    /// loop), then check they were stored and delivered.
+    Send(wagate_bench::send::SendArgs),
+    /// Feed inbound messages in process through the inbound pipeline (or plain SQL) into a
+    /// fresh SQLite store.
+    Inbound(wagate_bench::inbound::InboundArgs),
+    /// Have simulated phones send to sessions; time until the node stored every message.
+    Phones(wagate_bench::phones::PhonesArgs),
+    /// Fill one chat of a node's SQLite database with many messages.
+    Seed(wagate_bench::seed::SeedArgs),
+    /// Latency of `listChatMessages` pages of one chat.
+    Page(wagate_bench::page::PageArgs),
 }
 
 #[tokio::main]
@@ -63,8 +77,7 @@ async fn main() -> anyhow::Result<()> {
                 .context("serving")
         }
         Command::Pair {
-            api,
-            key,
+            node,
             simnet,
             sessions,
             concurrency,
@@ -72,20 +85,25 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let started = std::time::Instant::now();
             let config = wagate_bench::pair::PairConfig {
-                api: api.trim_end_matches('/').to_owned(),
-                key,
+                api: node.api.trim_end_matches('/').to_owned(),
+                key: node.key,
                 simnet: simnet.trim_end_matches('/').to_owned(),
                 sessions,
                 concurrency,
                 first_phone,
             };
-            let ids = wagate_bench::pair::pair_sessions(&config).await?;
+            let paired = wagate_bench::pair::pair_sessions(&config).await?;
             println!(
                 "paired {} sessions in {:.1} s",
-                ids.len(),
+                paired.len(),
                 started.elapsed().as_secs_f64()
             );
             Ok(())
         }
+        Command::Send(args) => wagate_bench::send::run(args).await,
+        Command::Inbound(args) => wagate_bench::inbound::run(args).await,
+        Command::Phones(args) => wagate_bench::phones::run(args).await,
+        Command::Seed(args) => wagate_bench::seed::run(args).await,
+        Command::Page(args) => wagate_bench::page::run(args).await,
     }
 }

@@ -1,14 +1,17 @@
-//! The setup of `scripts/bench-restore` (docs/benchmarks.md): N sessions created on a node and
-//! paired through a standalone simnet's control API, many at a time over kept-alive
-//! connections (one curl process per request is too slow for 10,000 sessions).
+//! The setup of `scripts/bench-restore` and the messaging benchmarks (docs/benchmarks.md): N
+//! sessions created on a node and paired through a standalone simnet's control API, many at a
+//! time over kept-alive connections (one curl process per request is too slow for 10,000
+//! sessions).
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use futures::StreamExt as _;
 use reqwest::{Client, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
+
+use crate::api::{Api, Simnet, client, expect};
 
 /// Where to create the sessions and how.
 #[derive(Debug, Clone)]
@@ -40,14 +43,17 @@ struct Qr {
     code: String,
 }
 
+/// A session and the phone number of its account.
+#[derive(Debug, Clone)]
+pub struct Paired {
+    pub id: String,
+    pub phone: u64,
+}
+
 /// Creates `sessions` sessions and has one new simulated phone scan each one's QR code. Returns
-/// the session ids; fails on the first session that cannot be paired.
-pub async fn pair_sessions(config: &PairConfig) -> anyhow::Result<Vec<String>> {
-    let http = Client::builder()
-        .pool_max_idle_per_host(config.concurrency)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .context("building the HTTP client")?;
+/// them in the order they were paired; fails on the first session that cannot be paired.
+pub async fn pair_sessions(config: &PairConfig) -> anyhow::Result<Vec<Paired>> {
+    let http = client(config.concurrency)?;
     let started = Instant::now();
     let mut ids = Vec::with_capacity(config.sessions);
     let mut pairs = futures::stream::iter(0..config.sessions)
@@ -67,8 +73,29 @@ pub async fn pair_sessions(config: &PairConfig) -> anyhow::Result<Vec<String>> {
     Ok(ids)
 }
 
+/// A few sessions for a load run, set up all at once, `working` when this returns.
+pub async fn pair_working(
+    api: &Api,
+    simnet: &Simnet,
+    sessions: usize,
+    first_phone: u64,
+) -> anyhow::Result<Vec<Paired>> {
+    let paired = pair_sessions(&PairConfig {
+        api: api.base.clone(),
+        key: api.key.clone(),
+        simnet: simnet.base.clone(),
+        sessions,
+        concurrency: sessions,
+        first_phone,
+    })
+    .await?;
+    let ids: Vec<String> = paired.iter().map(|p| p.id.clone()).collect();
+    api.wait_working(&ids, Duration::from_secs(30)).await?;
+    Ok(paired)
+}
+
 /// One session: create it, create its phone, read its QR code, scan it.
-async fn pair_one(http: &Client, config: &PairConfig, phone: u64) -> anyhow::Result<String> {
+async fn pair_one(http: &Client, config: &PairConfig, phone: u64) -> anyhow::Result<Paired> {
     let res = http
         .post(format!("{}/api/v1/sessions", config.api))
         .bearer_auth(&config.key)
@@ -79,12 +106,9 @@ async fn pair_one(http: &Client, config: &PairConfig, phone: u64) -> anyhow::Res
         .await?
         .json()
         .await?;
-    let res = http
-        .post(format!("{}/_sim/phones", config.simnet))
-        .json(&json!({ "phone": phone.to_string() }))
-        .send()
+    Simnet::new(&config.simnet, http.clone())
+        .create_phone(phone)
         .await?;
-    expect(res, StatusCode::CREATED, "POST /_sim/phones").await?;
     let code = qr_code(http, config, &id).await?;
     let res = http
         .post(format!("{}/_sim/phones/{phone}:scan", config.simnet))
@@ -92,7 +116,7 @@ async fn pair_one(http: &Client, config: &PairConfig, phone: u64) -> anyhow::Res
         .send()
         .await?;
     expect(res, StatusCode::NO_CONTENT, "scan").await?;
-    Ok(id)
+    Ok(Paired { id, phone })
 }
 
 /// The session's QR code, waiting while the pairing connection is still being opened.
@@ -114,18 +138,4 @@ async fn qr_code(http: &Client, config: &PairConfig, id: &str) -> anyhow::Result
         return Ok(code);
     }
     bail!("{id}: no QR code after {QR_ATTEMPTS} attempts")
-}
-
-/// The answer if it has `status`, else an error with what came back instead.
-async fn expect(
-    res: reqwest::Response,
-    status: StatusCode,
-    what: &str,
-) -> anyhow::Result<reqwest::Response> {
-    if res.status() == status {
-        return Ok(res);
-    }
-    let got = res.status();
-    let body = res.text().await.unwrap_or_default();
-    bail!("{what}: expected {status}, got {got}: {body}")
 }

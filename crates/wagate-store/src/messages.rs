@@ -147,6 +147,9 @@ macro_rules! impl_message_store {
                 if let Some(phone_jid) = &update.phone_jid {
                     // domain.md §5.1: rows stored under the phone JID move to the LID, in every
                     // session; a chat that exists in both forms is folded into the LID one.
+                    // This runs for every message of a contact, so every statement is an index
+                    // lookup (`chats_chat_jid`, then per session the timeline index): a session's
+                    // messages under the phone JID always come with its chat under that JID.
                     let phone_chats: Vec<(i64, String)> = sqlx::query_as(
                         "SELECT id, session_id FROM chats WHERE chat_jid = $1",
                     )
@@ -193,17 +196,19 @@ macro_rules! impl_message_store {
                             .execute(&mut *tx)
                             .await
                             .map_err(map)?;
-                    }
-                    for sql in [
-                        "UPDATE messages SET chat_jid = $2 WHERE chat_jid = $1",
-                        "UPDATE polls SET chat_jid = $2 WHERE chat_jid = $1",
-                    ] {
-                        sqlx::query(sql)
-                            .bind(phone_jid)
-                            .bind(&update.lid)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(map)?;
+                        for sql in [
+                            "UPDATE messages SET chat_jid = $2 \
+                             WHERE session_id = $3 AND chat_jid = $1",
+                            "UPDATE polls SET chat_jid = $2 WHERE session_id = $3 AND chat_jid = $1",
+                        ] {
+                            sqlx::query(sql)
+                                .bind(phone_jid)
+                                .bind(&update.lid)
+                                .bind(&session)
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(map)?;
+                        }
                     }
                 }
                 tx.commit().await.map_err(map)
@@ -428,15 +433,30 @@ macro_rules! impl_message_store {
                 // At most two forms of one chat (LID and phone JID).
                 let first = chat_jids.first().map(String::as_str).unwrap_or_default();
                 let second = chat_jids.get(1).map(String::as_str).unwrap_or(first);
-                let rows: Vec<$crate::message_rows::MessageRow> = sqlx::query_as(concat!(
-                    message_select!(),
-                    "WHERE m.session_id = $1 AND m.chat_jid IN ($2, $3) \
-                     AND ($4 IS NULL OR m.id < $4) ORDER BY m.id DESC LIMIT $5"
-                ))
-                .bind(session.as_str())
-                .bind(first)
-                .bind(second)
-                .bind(before.map(|b| b.as_str()))
+                // Two statements, not `($4 IS NULL OR m.id < $4)`: SQLite cannot seek the
+                // timeline index on that disjunction, so a page deep in a large chat read every
+                // newer message first.
+                let sql = if before.is_some() {
+                    concat!(
+                        message_select!(),
+                        "WHERE m.session_id = $1 AND m.chat_jid IN ($2, $3) AND m.id < $4 \
+                         ORDER BY m.id DESC LIMIT $5"
+                    )
+                } else {
+                    concat!(
+                        message_select!(),
+                        "WHERE m.session_id = $1 AND m.chat_jid IN ($2, $3) \
+                         ORDER BY m.id DESC LIMIT $4"
+                    )
+                };
+                let mut query = sqlx::query_as(sql)
+                    .bind(session.as_str())
+                    .bind(first)
+                    .bind(second);
+                if let Some(before) = before {
+                    query = query.bind(before.as_str());
+                }
+                let rows: Vec<$crate::message_rows::MessageRow> = query
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
                 .await

@@ -299,6 +299,33 @@ async fn identities_name_chats_and_learning_a_phone_merges_the_dm() {
 }
 
 #[tokio::test]
+async fn a_lid_that_changes_phone_takes_the_new_phone_chat_over() {
+    let f = Fixture::new().await;
+    let (old, new) = ("628111@s.whatsapp.net", "628999@s.whatsapp.net");
+    let pair = |phone: &str| IdentityUpdate {
+        lid: "111@lid".into(),
+        phone_jid: Some(phone.into()),
+        name: None,
+        business_name: None,
+    };
+    f.m().upsert_identity(&pair(old), 1).await.unwrap();
+    // Learning the same pair again moves nothing and keeps the mapping.
+    f.m().upsert_identity(&pair(old), 2).await.unwrap();
+    assert_eq!(f.m().canonical_dm_jid(old).await.unwrap(), "111@lid");
+    f.record("N1", new, 10).await;
+    f.m().upsert_identity(&pair(new), 3).await.unwrap();
+    let chat = f.m().get_chat(&f.session, new).await.unwrap().unwrap();
+    assert_eq!(chat.jid, "111@lid");
+    let msgs = f
+        .m()
+        .list_chat_messages(&f.session, &["111@lid".into()], None, 10)
+        .await
+        .unwrap();
+    assert_eq!(msgs.len(), 1, "the message moved to the LID");
+    assert_eq!(msgs[0].chat_jid, "111@lid");
+}
+
+#[tokio::test]
 async fn inbox_pages_by_activity_and_chat_flags_apply() {
     let f = Fixture::new().await;
     for (i, jid) in ["1@g.us", "2@g.us", "3@g.us"].iter().enumerate() {

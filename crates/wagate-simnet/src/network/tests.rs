@@ -391,6 +391,27 @@ async fn add_phone_is_idempotent_and_validates() {
 }
 
 #[tokio::test]
+async fn a_forced_id_sent_twice_is_listed_once_in_the_inbox() {
+    use crate::network::state::Draft;
+    use wagate_domain::Jid;
+    use wagate_domain::engine::InboundContent;
+
+    let network = network();
+    network.add_phone("6281234567891", Some("Bob")).unwrap();
+    let to = Jid::parse("6281234567891@s.whatsapp.net").unwrap();
+    let text = |t: &str| InboundContent::Text { text: t.into() };
+    let mut forced = Draft::new(to.clone(), text("twice"));
+    forced.id = Some("DUP1".into());
+    network.send_as_phone(PHONE, forced.clone()).unwrap();
+    network.send_as_phone(PHONE, forced).unwrap();
+    network
+        .send_as_phone(PHONE, Draft::new(to, text("new")))
+        .unwrap();
+    let inbox = network.inbox("6281234567891").unwrap();
+    assert_eq!(inbox.len(), 2, "{inbox:?}");
+}
+
+#[tokio::test]
 async fn connect_waits_for_the_connect_delay() {
     let mut slow = timings(60_000, 60_000, 6);
     slow.connect_delay = Duration::from_millis(50);

@@ -135,11 +135,16 @@ impl State {
             _ => {}
         }
         self.apply_modifier(&message);
-        self.messages.insert(message.id.clone(), message.clone());
+        // Only a forced id can be in an inbox already; skipping the scan for new ids keeps a
+        // phone that receives many messages linear instead of quadratic.
+        let known = self
+            .messages
+            .insert(message.id.clone(), message.clone())
+            .is_some();
         for r in &message.recipients {
             if message.is_listed()
                 && let Some(p) = self.phones.get_mut(r)
-                && !p.inbox.contains(&message.id)
+                && !(known && p.inbox.contains(&message.id))
             {
                 p.inbox.push(message.id.clone());
             }
