@@ -13,10 +13,12 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use tokio::task::JoinSet;
 use wagate_domain::engine::{InboundContent, InboundMessage};
 use wagate_domain::{
-    Clock as _, Engine as _, EngineClient, EngineEvent, Jid, MessageId, NewSession, OpenMode,
-    OrgId, Organization, Session, SessionId, SystemClock,
+    Clock as _, Engine as _, EngineClient, EngineEvent, EventPublisher, Jid, MessageId, NewSession,
+    OpenMode, OrgId, Organization, Session, SessionId, SystemClock,
 };
-use wagate_service::{InProcessBus, InboundHandler as _, InboundPipeline};
+use wagate_service::{
+    EventJournal, GroupUpdates, InProcessBus, InboundHandler as _, InboundPipeline,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Target {
@@ -140,9 +142,20 @@ async fn feed_pipeline(
     sessions: Vec<Session>,
     per_session: u64,
 ) -> anyhow::Result<()> {
+    // As in a node: events go through the journal into the event log.
+    let events: Arc<dyn EventPublisher> = Arc::new(EventJournal::start(
+        stores.events.clone(),
+        InProcessBus::default(),
+    ));
+    let groups = Arc::new(GroupUpdates::new(
+        stores.groups.clone(),
+        events.clone(),
+        Arc::new(SystemClock),
+    ));
     let pipeline = Arc::new(InboundPipeline::new(
         stores.messages.clone(),
-        Arc::new(InProcessBus::default()),
+        groups,
+        events,
         Arc::new(SystemClock),
     ));
     let engine = wagate_simnet::SimEngine::new(

@@ -17,7 +17,7 @@ const BATCH: usize = 512;
 const APPEND_ATTEMPTS: u32 = 5;
 
 enum Command {
-    Publish(Event),
+    Publish(Box<Event>),
     Flush(oneshot::Sender<()>),
 }
 
@@ -46,7 +46,7 @@ impl EventJournal {
 
 impl EventPublisher for EventJournal {
     fn publish(&self, event: Event) {
-        if self.tx.send(Command::Publish(event)).is_err() {
+        if self.tx.send(Command::Publish(Box::new(event))).is_err() {
             tracing::warn!("event journal stopped; event dropped");
         }
     }
@@ -63,7 +63,8 @@ async fn write(
         let mut flushes = Vec::new();
         for command in commands.drain(..) {
             match command {
-                Command::Publish(mut e) => {
+                Command::Publish(e) => {
+                    let mut e = *e;
                     // Ids are given here, by the one writer, so id order is log order and
                     // delivery order: a replay `since` an id never skips a later-logged event.
                     e.id = EventId::generate();

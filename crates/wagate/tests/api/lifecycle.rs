@@ -253,3 +253,30 @@ async fn lifecycle_events_are_published_once_each() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_node_restart_with_a_standalone_simnet_resumes_without_pairing_again() {
+    let sim = wagate_test_support::node::StandaloneSimnet::start().await;
+    let joined = |c: &mut wagate::config::ServeConfig| c.simnet_url = Some(sim.base.clone());
+    let node = TestNode::start_with(joined).await;
+    let id = node.create_session("resumes").await;
+    node.pair_by_qr(&id, PHONE).await;
+    let before = node.wait_for_status(&id, "working").await;
+    let db = node.stop().await;
+
+    let node = TestNode::start_on(db, joined).await;
+    let mut events = node.events();
+    let after = node.wait_for_status(&id, "working").await;
+    assert_eq!(after["waJid"], before["waJid"], "the same linked device");
+    let me = node.get(&format!("/api/v1/sessions/{id}/me")).await;
+    assert_eq!(
+        (me.status, me.body["connected"].as_bool()),
+        (200, Some(true))
+    );
+    // No QR was involved: the stored device credentials were enough.
+    let seen = node.drain_events(&mut events, &id).await;
+    assert!(
+        seen.iter().all(|(kind, _)| kind != "auth.qr"),
+        "a restored session asked for a QR: {seen:?}"
+    );
+}
