@@ -22,7 +22,9 @@ pub use access::require;
 pub use api_keys::{ApiKeyService, CreateApiKey, CreatedApiKey};
 pub use bootstrap::{Bootstrap, bootstrap_if_empty};
 pub use error::{ServiceError, ServiceResult};
-pub use events::{EventJournal, EventStream, EventStreams, InProcessBus, StreamRequest};
+pub use events::{
+    EventJournal, EventStream, EventStreams, InProcessBus, StreamRequest, spawn_retention,
+};
 pub use groups::{ChannelService, GroupService, GroupUpdates, InviteCode, MemberChange};
 pub use identity::{Authenticator, Credentials};
 pub use messaging::{

@@ -169,6 +169,10 @@ pub struct ServeArgs {
     /// How long an `Idempotency-Key` stays bound to its first send, e.g. `24h` [default: 24h].
     #[arg(long, env = "WAGATE_IDEMPOTENCY_KEY_TTL")]
     pub idempotency_key_ttl: Option<String>,
+    /// Age past which events are pruned from the event log, e.g. `30d`; `0` keeps all
+    /// [default: 30d].
+    #[arg(long, env = "WAGATE_EVENT_RETENTION")]
+    pub event_retention: Option<String>,
     /// Sessions connecting at once [default: 32].
     #[arg(long, env = "WAGATE_MAX_CONCURRENT_CONNECTS")]
     pub max_concurrent_connects: Option<usize>,
@@ -306,6 +310,11 @@ fn serve_config(
         simnet_url: args.simnet_url.or(file.simnet_url),
         reconnect_base: duration(args.reconnect_base, file.reconnect_base, d.reconnect_base)?,
         reconnect_cap: duration(args.reconnect_cap, file.reconnect_cap, d.reconnect_cap)?,
+        event_retention: duration(
+            args.event_retention,
+            file.event_retention,
+            d.event_retention,
+        )?,
         idempotency_key_ttl: duration(
             args.idempotency_key_ttl,
             file.idempotency_key_ttl,

@@ -71,6 +71,8 @@ pub struct ServeConfig {
     /// Reconnect backoff: first ceiling and cap (D7: 1 s, 2 min).
     pub reconnect_base: Duration,
     pub reconnect_cap: Duration,
+    /// Events older than this are pruned (D7: 30 days); zero keeps all.
+    pub event_retention: Duration,
     /// How long an `Idempotency-Key` stays bound to its first send (D4: 24 h).
     pub idempotency_key_ttl: Duration,
     /// Sessions connecting at once (boot restore and reconnects).
@@ -100,6 +102,7 @@ impl ServeConfig {
             reconnect_base: Duration::from_secs(1),
             reconnect_cap: Duration::from_secs(120),
             idempotency_key_ttl: Duration::from_secs(24 * 3600),
+            event_retention: Duration::from_secs(30 * 24 * 3600),
             max_concurrent_connects: 32,
             device_name: "wagate".into(),
         }
@@ -133,6 +136,7 @@ pub struct FileConfig {
     pub reconnect_base: Option<String>,
     pub reconnect_cap: Option<String>,
     pub idempotency_key_ttl: Option<String>,
+    pub event_retention: Option<String>,
     pub max_concurrent_connects: Option<usize>,
     pub device_name: Option<String>,
 }

@@ -12,6 +12,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use wagate_domain::{Clock, Engine, Store, SystemClock, TokenVerifier};
 use wagate_http::{ExtraRoutes, HttpOptions, RateLimit, Services};
 use wagate_jwks::{JwksConfig, JwksVerifier};
@@ -19,13 +20,16 @@ use wagate_service::{
     ApiKeyService, Authenticator, Backoff, ChannelService, EventJournal, EventStreams,
     GroupService, GroupUpdates, InProcessBus, InboundPipeline, ManagerConfig, MessagingService,
     OrganizationService, OutboxConfig, OutboxWorker, SessionDefaults, SessionManager,
-    SessionService, bootstrap_if_empty,
+    SessionService, bootstrap_if_empty, spawn_retention,
 };
 
 use crate::config::{EngineKind, ServeConfig};
 
 /// Name of the file the first-run key is written to (D2).
 pub const BOOTSTRAP_KEY_FILE: &str = "bootstrap-api-key";
+
+/// How often old events are pruned.
+const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// How long shutdown lets asynchronous sends in flight finish.
 const OUTBOX_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
@@ -157,6 +161,8 @@ struct Prepared {
     manager: SessionManager,
     outbox: OutboxWorker,
     journal: EventJournal,
+    /// Cancelled at shutdown: background work that owns no state (event retention).
+    background: CancellationToken,
     bus: InProcessBus,
 }
 
@@ -188,6 +194,14 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
     let bus = InProcessBus::default();
     // Producers publish through the journal: logged first, then on the bus (D5).
     let journal = EventJournal::start(stores.events.clone(), bus.clone());
+    let background = CancellationToken::new();
+    spawn_retention(
+        stores.events.clone(),
+        clock.clone(),
+        config.event_retention,
+        RETENTION_EVERY,
+        background.clone(),
+    );
     let manager = SessionManager::new(
         store.clone(),
         engine,
@@ -270,6 +284,7 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
         manager,
         outbox,
         journal,
+        background,
         bus,
     })
 }
@@ -302,6 +317,7 @@ async fn run(
     // Disconnect sessions without changing their stored status, so they resume on next boot.
     prepared.outbox.shutdown(OUTBOX_GRACE).await;
     prepared.manager.shutdown().await;
+    prepared.background.cancel();
     prepared.journal.flush().await;
     prepared.store.close().await;
     tracing::info!("stopped");

@@ -3,8 +3,10 @@
 
 mod bus;
 mod journal;
+mod retention;
 mod stream;
 
 pub use bus::InProcessBus;
 pub use journal::EventJournal;
+pub use retention::spawn_retention;
 pub use stream::{EventStream, EventStreams, REPLAY_CAP, StreamRequest};

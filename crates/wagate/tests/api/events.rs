@@ -242,3 +242,34 @@ async fn the_log_outlives_a_restart() {
         "the log kept every event of the first run, in order"
     );
 }
+
+#[tokio::test]
+async fn retention_prunes_events_past_their_age() {
+    let node = TestNode::start().await;
+    let mut stream = Lines::open(&node, &node.key, "").await;
+    traffic(&node, 1).await;
+    let old = ids(&stream.drain(Duration::from_millis(500)).await);
+    assert!(!old.is_empty());
+    drop(stream);
+    let db = node.stop().await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let node = TestNode::start_on(db, |c| c.event_retention = Duration::from_millis(10)).await;
+    let mut left = old.clone();
+    for _ in 0..40 {
+        let mut replay =
+            Lines::open(&node, &node.key, "?since=evt_01JAAAAAAAAAAAAAAAAAAAAAAA").await;
+        let replayed = ids(&replay.drain(Duration::from_millis(100)).await);
+        left = old
+            .iter()
+            .filter(|id| replayed.contains(id))
+            .cloned()
+            .collect();
+        if left.is_empty() {
+            break;
+        }
+    }
+    assert!(
+        left.is_empty(),
+        "events past the retention age are still replayed: {left:?}"
+    );
+}
