@@ -30,11 +30,22 @@ pub struct CreatedApiKey {
 pub struct ApiKeyService {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    revocations: Revocations,
 }
 
 impl ApiKeyService {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            revocations: Revocations::default(),
+        }
+    }
+
+    /// Announces revoked keys on `revocations` (open event streams of the key close).
+    pub fn with_revocations(mut self, revocations: Revocations) -> Self {
+        self.revocations = revocations;
+        self
     }
 
     /// `POST /api/v1/api-keys`: needs `manage`, and never grants more than the caller holds.
@@ -192,6 +203,7 @@ impl ApiKeyService {
             ));
         }
         self.store.revoke_api_key(Some(org), &id).await?;
+        self.revocations.announce(&id);
         Ok(())
     }
 
@@ -201,6 +213,34 @@ impl ApiKeyService {
         let id = ApiKeyId::parse(id).map_err(|_| not_found())?;
         self.store.get_api_key(&id).await?.ok_or_else(not_found)?;
         self.store.revoke_api_key(None, &id).await?;
+        self.revocations.announce(&id);
         Ok(())
+    }
+}
+
+/// Revoked API keys as they happen in this process: connections opened with one close
+/// (events.md §4.6). Cheap to clone.
+#[derive(Clone)]
+pub struct Revocations {
+    tx: tokio::sync::broadcast::Sender<String>,
+}
+
+impl Default for Revocations {
+    fn default() -> Self {
+        Self {
+            tx: tokio::sync::broadcast::channel(64).0,
+        }
+    }
+}
+
+impl Revocations {
+    fn announce(&self, id: &ApiKeyId) {
+        // No open stream is not an error.
+        let _ = self.tx.send(id.to_string());
+    }
+
+    /// Credential ids (as [`Principal::credential_id`]) revoked from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.tx.subscribe()
     }
 }

@@ -19,7 +19,7 @@ pub mod session_manager;
 pub mod sessions;
 
 pub use access::require;
-pub use api_keys::{ApiKeyService, CreateApiKey, CreatedApiKey};
+pub use api_keys::{ApiKeyService, CreateApiKey, CreatedApiKey, Revocations};
 pub use bootstrap::{Bootstrap, bootstrap_if_empty};
 pub use error::{ServiceError, ServiceResult};
 pub use events::{

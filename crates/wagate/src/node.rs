@@ -19,7 +19,7 @@ use wagate_jwks::{JwksConfig, JwksVerifier};
 use wagate_service::{
     ApiKeyService, Authenticator, Backoff, ChannelService, EventJournal, EventStreams,
     GroupService, GroupUpdates, InProcessBus, InboundPipeline, ManagerConfig, MessagingService,
-    OrganizationService, OutboxConfig, OutboxWorker, SessionDefaults, SessionManager,
+    OrganizationService, OutboxConfig, OutboxWorker, Revocations, SessionDefaults, SessionManager,
     SessionService, bootstrap_if_empty, spawn_retention,
 };
 
@@ -180,7 +180,9 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
     let store = stores.core.clone();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let orgs = OrganizationService::new(store.clone(), clock.clone());
-    let api_keys = ApiKeyService::new(store.clone(), clock.clone());
+    let revocations = Revocations::default();
+    let api_keys =
+        ApiKeyService::new(store.clone(), clock.clone()).with_revocations(revocations.clone());
     if let Some(boot) = bootstrap_if_empty(&orgs, &api_keys, store.as_ref()).await? {
         write_bootstrap_key(&config.store.data_dir, boot.key.raw.expose())?;
         tracing::info!(
@@ -249,7 +251,7 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
         ),
         api_keys,
         messaging: messaging.clone(),
-        events: EventStreams::new(stores.events.clone(), bus.clone()),
+        events: EventStreams::new(stores.events.clone(), bus.clone(), revocations),
         groups,
         channels,
     });

@@ -10,6 +10,7 @@ use wagate_domain::{
 };
 
 use super::InProcessBus;
+use crate::api_keys::Revocations;
 use crate::{ServiceError, ServiceResult, access};
 
 /// Events replayed at most on one connect (D5).
@@ -27,12 +28,14 @@ pub struct StreamRequest {
 pub struct EventStreams {
     log: Arc<dyn EventLog>,
     bus: InProcessBus,
+    revocations: Revocations,
 }
 
 /// One open stream: the replay, then live events.
 pub struct EventStream {
     replay: VecDeque<LoggedEvent>,
     live: broadcast::Receiver<Arc<Event>>,
+    revoked: broadcast::Receiver<String>,
     /// Live events up to the last id the replay read were already sent (or filtered).
     seam: Option<EventId>,
     scope: Scope,
@@ -55,8 +58,12 @@ impl Scope {
 }
 
 impl EventStreams {
-    pub fn new(log: Arc<dyn EventLog>, bus: InProcessBus) -> Self {
-        Self { log, bus }
+    pub fn new(log: Arc<dyn EventLog>, bus: InProcessBus, revocations: Revocations) -> Self {
+        Self {
+            log,
+            bus,
+            revocations,
+        }
     }
 
     /// Opens a stream: subscribes to live events first, then reads the replay, so nothing
@@ -73,6 +80,7 @@ impl EventStreams {
             .filter(|s| !s.is_empty())
             .map(|s| SessionId::from_trusted(s.to_owned()));
         let live = self.bus.subscribe();
+        let revoked = self.revocations.subscribe();
         let scope = Scope {
             organization,
             session,
@@ -109,6 +117,7 @@ impl EventStreams {
         Ok(EventStream {
             replay,
             live,
+            revoked,
             seam,
             scope,
         })
@@ -117,13 +126,24 @@ impl EventStreams {
 
 impl EventStream {
     /// The next envelope line for this subscriber; `None` when the stream must end (the bus
-    /// closed, or this subscriber fell too far behind and must reconnect with `since`).
+    /// closed, this subscriber fell too far behind and must reconnect with `since`, or its
+    /// API key was revoked).
     pub async fn next(&mut self) -> Option<String> {
+        let credential = self.scope.principal.credential_id();
         if let Some(row) = self.replay.pop_front() {
             return Some(row.envelope);
         }
         loop {
-            let event = match self.live.recv().await {
+            let received = tokio::select! {
+                revoked = self.revoked.recv() => match revoked {
+                    Ok(id) if id != credential => continue,
+                    Err(RecvError::Lagged(_)) => continue,
+                    // Revoked, or no revocation can be heard any more: close.
+                    Ok(_) | Err(RecvError::Closed) => return None,
+                },
+                received = self.live.recv() => received,
+            };
+            let event = match received {
                 Ok(e) => e,
                 Err(RecvError::Lagged(missed)) => {
                     tracing::info!(missed, "realtime subscriber lagged; closing its stream");

@@ -273,3 +273,29 @@ async fn retention_prunes_events_past_their_age() {
         "events past the retention age are still replayed: {left:?}"
     );
 }
+
+#[tokio::test]
+async fn revoking_a_key_closes_its_streams() {
+    let node = TestNode::start().await;
+    let org = node.default_org().await;
+    let doomed = node.key_in(&org, "events", None).await;
+    let kept = node.key_in(&org, "events", None).await;
+    let mut closing = Lines::open(&node, &doomed.key, "").await;
+    let mut staying = Lines::open(&node, &kept.key, "").await;
+    let revoke = node
+        .call(
+            Some(&node.key),
+            Method::DELETE,
+            &format!("/api/v1/api-keys/{}", doomed.id),
+            None,
+        )
+        .await;
+    assert_eq!(revoke.status, 204, "{revoke:?}");
+    let ended = tokio::time::timeout(Duration::from_secs(5), closing.res.chunk())
+        .await
+        .expect("the revoked key's stream ends");
+    assert!(matches!(ended, Ok(None)), "{ended:?}");
+    // Another key's stream goes on receiving events.
+    traffic(&node, 1).await;
+    assert!(!staying.drain(Duration::from_millis(300)).await.is_empty());
+}
