@@ -6,9 +6,11 @@
 //! standalone simnet: `scripts/bench-restore` and the messaging benchmarks), and for
 //! `scripts/bench-messaging` the send load generator [`send`], the in-process [`inbound`]
 //! pipeline run, [`phones`] sending to sessions through simnet, [`seed`] (a chat with a million
-//! messages) and [`page`] (timeline page latency); [`api`] and [`latency`] serve them all.
+//! messages) and [`page`] (timeline page latency), [`groups`] (a 1,000-member group stored and
+//! read); [`api`] and [`latency`] serve them all.
 
 pub mod api;
+pub mod groups;
 pub mod inbound;
 pub mod latency;
 pub mod page;

@@ -8,6 +8,8 @@
 //!   wagate-bench phones --api URL --key KEY --simnet URL [--messages N]
 //!   wagate-bench seed --data-dir DIR --session ID [--messages N] [--depth D]…
 //!   wagate-bench page --api URL --key KEY --session ID --chat JID [--cursor LABEL=ID]…
+//!   wagate-bench group-seed --data-dir DIR --session ID [--groups N] [--members N]
+//!   wagate-bench groups --api URL --key KEY --session ID --group JID --groups N
 //!
 //! Runs on tokio's multi-thread runtime with default settings, like `wagate serve`.
 
@@ -59,6 +61,11 @@ enum Command {
     Seed(wagate_bench::seed::SeedArgs),
     /// Latency of `listChatMessages` pages of one chat.
     Page(wagate_bench::page::PageArgs),
+    /// Store groups of many members in a node's SQLite database the way the service stores a
+    /// group's state from WhatsApp, timing each.
+    GroupSeed(wagate_bench::groups::GroupSeedArgs),
+    /// Latency of `listGroupMembers`, `getGroup` and `listGroups`.
+    Groups(wagate_bench::groups::GroupsArgs),
 }
 
 #[tokio::main]
@@ -105,5 +112,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Phones(args) => wagate_bench::phones::run(args).await,
         Command::Seed(args) => wagate_bench::seed::run(args).await,
         Command::Page(args) => wagate_bench::page::run(args).await,
+        Command::GroupSeed(args) => wagate_bench::groups::run_seed(args).await,
+        Command::Groups(args) => wagate_bench::groups::run(args).await,
     }
 }

@@ -60,35 +60,48 @@ pub async fn run(args: PageArgs) -> anyhow::Result<()> {
         targets.push((label.to_owned(), path, Some(args.limit)));
     }
     for (label, path, items) in targets {
-        for _ in 0..args.warmup {
-            fetch(&api, &path, items).await?;
-        }
-        let mut latencies = Latencies::default();
-        let started = Instant::now();
-        for _ in 0..args.requests {
-            let t = Instant::now();
-            fetch(&api, &path, items).await?;
-            latencies.record(t.elapsed());
-        }
-        let secs = started.elapsed().as_secs_f64();
-        println!(
-            "PAGE label={label} requests={} rps={:.0} {}",
-            args.requests,
-            args.requests as f64 / secs,
-            latencies.summary()
-        );
+        let line = measure(&api, &path, items, args.warmup, args.requests).await?;
+        println!("PAGE label={label} {line}");
     }
     Ok(())
 }
 
-/// One answer; for a page, fails unless it holds `items`.
+/// `warmup` unmeasured, then `requests` measured GETs of `path`, one after the other (on one
+/// kept-alive connection when `api` keeps one); each answer's `data` must hold `items` when
+/// given. Returns `requests=… rps=… p50_ms=… p90_ms=… p99_ms=… max_ms=…`.
+pub async fn measure(
+    api: &Api,
+    path: &str,
+    items: Option<u32>,
+    warmup: usize,
+    requests: usize,
+) -> anyhow::Result<String> {
+    for _ in 0..warmup {
+        fetch(api, path, items).await?;
+    }
+    let mut latencies = Latencies::default();
+    let started = Instant::now();
+    for _ in 0..requests {
+        let t = Instant::now();
+        fetch(api, path, items).await?;
+        latencies.record(t.elapsed());
+    }
+    let secs = started.elapsed().as_secs_f64();
+    Ok(format!(
+        "requests={requests} rps={:.0} {}",
+        requests as f64 / secs,
+        latencies.summary()
+    ))
+}
+
+/// One answer; for a list, fails unless its `data` holds `items`.
 async fn fetch(api: &Api, path: &str, items: Option<u32>) -> anyhow::Result<()> {
     let Some(items) = items else {
         return api.get::<Value>(path).await.map(drop);
     };
     let page: ListPage<Value> = api.get(path).await?;
     if page.data.len() != items as usize {
-        bail!("{path}: {} messages, expected {items}", page.data.len());
+        bail!("{path}: {} items, expected {items}", page.data.len());
     }
     Ok(())
 }
