@@ -96,7 +96,7 @@ async fn the_stream_sees_lifecycle_and_message_events_once() {
     let node = TestNode::start().await;
     let mut stream = Lines::open(&node, &node.key, "").await;
     let id = traffic(&node, 3).await;
-    let seen = stream.drain(Duration::from_millis(700)).await;
+    let seen = stream.drain(Duration::from_millis(1500)).await;
     let kinds = types(&seen);
     for expected in ["session.status", "auth.qr", "auth.code"] {
         assert!(
@@ -129,7 +129,7 @@ async fn replay_after_a_reconnect_has_no_gap_and_no_duplicate() {
     let mut full = Lines::open(&node, &node.key, "").await;
     let mut early = Lines::open(&node, &node.key, "").await;
     traffic(&node, 4).await;
-    let everything = full.drain(Duration::from_millis(700)).await;
+    let everything = full.drain(Duration::from_millis(1500)).await;
     assert!(everything.len() >= 8, "{everything:?}");
     // One subscriber read a few events, then went away.
     let mut read = Vec::new();
@@ -147,9 +147,9 @@ async fn replay_after_a_reconnect_has_no_gap_and_no_duplicate() {
         )
         .await;
     assert_eq!(phone.status, 201);
-    let later = full.drain(Duration::from_millis(500)).await;
+    let later = full.drain(Duration::from_millis(1500)).await;
     let mut back = Lines::open(&node, &node.key, &format!("?since={since}")).await;
-    let resumed = back.drain(Duration::from_millis(500)).await;
+    let resumed = back.drain(Duration::from_millis(1500)).await;
     let mut expected = ids(&everything);
     expected.extend(ids(&later));
     let mut got = ids(&read);
@@ -158,7 +158,7 @@ async fn replay_after_a_reconnect_has_no_gap_and_no_duplicate() {
 
     // A cursor the log does not hold replays from the oldest event.
     let mut lost = Lines::open(&node, &node.key, "?since=evt_01JAAAAAAAAAAAAAAAAAAAAAAA").await;
-    let replayed = lost.drain(Duration::from_millis(500)).await;
+    let replayed = lost.drain(Duration::from_millis(1500)).await;
     assert_eq!(ids(&replayed), expected);
 }
 
@@ -178,11 +178,11 @@ async fn filters_and_isolation() {
     .await;
 
     assert_eq!(
-        types(&messages.drain(Duration::from_millis(500)).await),
+        types(&messages.drain(Duration::from_millis(1500)).await),
         ["message", "message"]
     );
     assert_eq!(
-        types(&aliased.drain(Duration::from_millis(300)).await),
+        types(&aliased.drain(Duration::from_millis(1000)).await),
         ["auth.code"]
     );
     let foreign = theirs.drain(Duration::from_millis(300)).await;
@@ -228,13 +228,13 @@ async fn the_log_outlives_a_restart() {
     let node = TestNode::start().await;
     let mut stream = Lines::open(&node, &node.key, "").await;
     traffic(&node, 2).await;
-    let before = stream.drain(Duration::from_millis(500)).await;
+    let before = stream.drain(Duration::from_millis(1500)).await;
     drop(stream);
     let db = node.stop().await;
     let node = TestNode::start_on(db, |_| {}).await;
     let first = before[0]["id"].as_str().unwrap();
     let mut replay = Lines::open(&node, &node.key, &format!("?since={first}")).await;
-    let replayed = replay.drain(Duration::from_millis(500)).await;
+    let replayed = replay.drain(Duration::from_millis(1500)).await;
     let replayed_ids = ids(&replayed);
     assert_eq!(
         replayed_ids[..before.len() - 1],
@@ -297,5 +297,5 @@ async fn revoking_a_key_closes_its_streams() {
     assert!(matches!(ended, Ok(None)), "{ended:?}");
     // Another key's stream goes on receiving events.
     traffic(&node, 1).await;
-    assert!(!staying.drain(Duration::from_millis(300)).await.is_empty());
+    assert!(!staying.drain(Duration::from_millis(1000)).await.is_empty());
 }

@@ -697,6 +697,18 @@ async fn changes_made_by_others_update_the_store_and_publish_group_events() {
     f.peer_op(json!({"op": "changeParticipants", "group": group, "action": "promote", "members": [jid(ME)]}))
         .await;
     f.wait_for_group(&gid, |g| g["participantCount"] == 3).await;
+    // The promotion is a separate group event: it may land after the count changed.
+    let promoted = [
+        member(ME, "admin"),
+        member(PEER, "superadmin"),
+        member(THIRD, "member"),
+    ];
+    for _ in 0..200 {
+        if f.members(&gid).await == promoted {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
     assert_eq!(
         f.members(&gid).await,
         [
