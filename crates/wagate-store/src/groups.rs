@@ -127,13 +127,15 @@ macro_rules! impl_group_store {
                 .await
                 .map_err(map)?;
                 let left_at = left.then_some(now_ms);
-                // A rejoin starts a new membership; a repeated join keeps the first.
+                // A rejoin starts a new membership; a repeated join keeps the first, and a
+                // repeated leave (ours, then WhatsApp's echo of it) keeps the first time.
                 sqlx::query(
                     "INSERT INTO group_sessions (session_id, group_jid, joined_at, left_at) \
                      VALUES ($1, $2, $3, $4) ON CONFLICT (session_id, group_jid) DO UPDATE SET \
                      joined_at = CASE WHEN group_sessions.left_at IS NULL \
                        THEN group_sessions.joined_at ELSE excluded.joined_at END, \
-                     left_at = excluded.left_at",
+                     left_at = CASE WHEN excluded.left_at IS NULL THEN NULL \
+                       ELSE COALESCE(group_sessions.left_at, excluded.left_at) END",
                 )
                 .bind(session.as_str())
                 .bind(group_jid)

@@ -728,7 +728,7 @@ async fn changes_made_by_others_update_the_store_and_publish_group_events() {
     }
     let update = seen
         .iter()
-        .find(|(t, p)| t == "group.update" && p.subject.is_some())
+        .find(|(t, p)| t == "group.update" && p.subject.as_deref() == Some("New name"))
         .expect("subject event");
     assert_eq!(update.1.sender.as_deref(), Some(jid(PEER).as_str()));
     assert!(
