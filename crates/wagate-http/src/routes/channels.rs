@@ -80,10 +80,11 @@ pub async fn list_channel_messages(
     ApiPath((id, jid)): ApiPath<(String, String)>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<ListBody<MessageBody>>> {
+    // A read (issue 5), although the reference gates it on `send` (api.md §9.2).
     let s = state
         .services
         .sessions
-        .access(&p, &id, Capability::Send)
+        .access(&p, &id, Capability::Read)
         .await?;
     let page = state
         .services

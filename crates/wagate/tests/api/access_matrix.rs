@@ -270,10 +270,9 @@ fn ops() -> Vec<Op> {
             "/api/v1/sessions/{session}/channels",
             Some(json!({"name": "News"})),
         ),
-        sending(
+        reading(
             Method::GET,
             "/api/v1/sessions/{session}/channels/{jid}/messages",
-            None,
         ),
         sending(
             Method::POST,
