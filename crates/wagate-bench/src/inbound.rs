@@ -146,6 +146,7 @@ async fn feed_pipeline(
     let events: Arc<dyn EventPublisher> = Arc::new(EventJournal::start(
         stores.events.clone(),
         InProcessBus::default(),
+        Default::default(),
     ));
     let groups = Arc::new(GroupUpdates::new(
         stores.groups.clone(),

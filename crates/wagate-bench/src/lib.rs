@@ -18,6 +18,7 @@ pub mod pair;
 pub mod phones;
 pub mod seed;
 pub mod send;
+pub mod webhooks;
 
 use axum::extract::Path;
 use axum::routing::get;

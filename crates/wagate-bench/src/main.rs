@@ -10,6 +10,7 @@
 //!   wagate-bench page --api URL --key KEY --session ID --chat JID [--cursor LABEL=ID]…
 //!   wagate-bench group-seed --data-dir DIR --session ID [--groups N] [--members N]
 //!   wagate-bench groups --api URL --key KEY --session ID --group JID --groups N
+//!   wagate-bench webhooks --mode throughput|baseline|latency --data-dir DIR [--events N]…
 //!
 //! Runs on tokio's multi-thread runtime with default settings, like `wagate serve`.
 
@@ -66,6 +67,8 @@ enum Command {
     GroupSeed(wagate_bench::groups::GroupSeedArgs),
     /// Latency of `listGroupMembers`, `getGroup` and `listGroups`.
     Groups(wagate_bench::groups::GroupsArgs),
+    /// Webhook deliveries per second, the bare-HTTP baseline, and feed-to-delivered latency.
+    Webhooks(wagate_bench::webhooks::WebhookArgs),
 }
 
 #[tokio::main]
@@ -114,5 +117,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Page(args) => wagate_bench::page::run(args).await,
         Command::GroupSeed(args) => wagate_bench::groups::run_seed(args).await,
         Command::Groups(args) => wagate_bench::groups::run(args).await,
+        Command::Webhooks(args) => wagate_bench::webhooks::run(args).await,
     }
 }

@@ -32,8 +32,9 @@ impl From<&Event> for LoggedEvent {
 
 #[async_trait]
 pub trait EventLog: Send + Sync + 'static {
-    /// Appends events in one transaction (an id already stored is skipped).
-    async fn append_events(&self, events: &[LoggedEvent]) -> StoreResult<()>;
+    /// Appends events in one transaction (an id already stored is skipped), creating in the
+    /// same transaction one pending delivery per matching webhook; returns how many.
+    async fn append_events(&self, events: &[LoggedEvent]) -> StoreResult<u64>;
     /// The organization's events (one session's when given), oldest first, strictly after
     /// `after` — or from the oldest retained one when `after` is absent or not in the scope's
     /// log (never existed, or pruned).
@@ -44,6 +45,7 @@ pub trait EventLog: Send + Sync + 'static {
         after: Option<&EventId>,
         limit: u32,
     ) -> StoreResult<Vec<LoggedEvent>>;
-    /// Deletes up to `batch` events created before `before_ms`; returns how many.
+    /// Deletes up to `batch` events created before `before_ms`, except those a pending or failed
+    /// webhook delivery still needs; returns how many.
     async fn prune_events(&self, before_ms: i64, batch: u32) -> StoreResult<u64>;
 }

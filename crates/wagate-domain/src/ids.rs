@@ -88,6 +88,12 @@ prefixed_ulid!(
     "event"
 );
 prefixed_ulid!(
+    /// A webhook id, `wh_<ULID>` (api.md §1.8).
+    WebhookId,
+    "wh_",
+    "webhook"
+);
+prefixed_ulid!(
     /// An API key id, `key_<ULID>`.
     ApiKeyId,
     "key_",

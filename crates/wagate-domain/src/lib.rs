@@ -20,6 +20,8 @@ pub mod principal;
 pub mod session;
 pub mod store;
 pub mod token;
+pub mod webhook;
+pub mod webhook_store;
 
 pub use api_key::{ApiKey, ApiKeyState, RawApiKey};
 pub use capability::{Capability, CapabilitySet};
@@ -36,7 +38,7 @@ pub use event::{
 pub use event_log::{EventLog, LoggedEvent};
 pub use group::{Group, GroupMember, GroupMeta, MemberUpsert};
 pub use group_store::GroupStore;
-pub use ids::{ApiKeyId, EventId, IdError, MessageId, OrgId, OutboxId, SessionId};
+pub use ids::{ApiKeyId, EventId, IdError, MessageId, OrgId, OutboxId, SessionId, WebhookId};
 pub use jid::{ChatKind, Jid, JidError};
 pub use message::{
     Chat, ChatPatch, ChatTouch, Contact, Direction, Identity, IdentityUpdate, MediaMeta,
@@ -49,3 +51,7 @@ pub use principal::{OrgRole, Principal, PrincipalKind};
 pub use session::{NewSession, Session, SessionStatus};
 pub use store::{Store, StoreError, StoreResult};
 pub use token::{TokenError, TokenVerifier, UserClaims};
+pub use webhook::{
+    ClaimedDelivery, Delivery, DeliveryOutcome, DeliveryStatus, RetryPolicy, Webhook, WebhookHealth,
+};
+pub use webhook_store::WebhookStore;

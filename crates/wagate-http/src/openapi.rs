@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         (name = "API keys", description = "Programmatic credentials of an organization"),
         (name = "Groups", description = "WhatsApp groups: stored reads, live changes"),
         (name = "Channels", description = "WhatsApp channels (newsletters)"),
+        (name = "Webhooks", description = "Signed, retried event delivery to your endpoints"),
     )
 )]
 pub struct ApiDoc;

@@ -22,7 +22,7 @@ use crate::middleware::{auth, cors, guard, metrics, request_id};
 use crate::openapi::ApiDoc;
 use crate::routes::{
     api_keys, channels, chats, contacts, docs, events, groups, media, messages, presence, probes,
-    session_lifecycle, sessions, status,
+    session_lifecycle, sessions, status, webhooks,
 };
 use crate::state::{AppState, Services};
 
@@ -59,7 +59,18 @@ impl Default for HttpOptions {
 
 /// The `:verb` suffixes routed as actions (see [`crate::action_path`]).
 pub const ACTION_VERBS: &[&str] = &[
-    "start", "stop", "restart", "logout", "join", "leave", "approve", "follow", "unfollow", "mute",
+    "start",
+    "stop",
+    "restart",
+    "logout",
+    "join",
+    "leave",
+    "approve",
+    "follow",
+    "unfollow",
+    "mute",
+    "test",
+    "redeliver",
 ];
 
 /// Registers an action operation: axum gets the internal `…/~verb` path, the OpenAPI document
@@ -135,7 +146,14 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(groups::promote_group_member))
         .routes(routes!(groups::demote_group_member))
         .routes(routes!(channels::create_channel))
-        .routes(routes!(channels::list_channel_messages));
+        .routes(routes!(channels::list_channel_messages))
+        .routes(routes!(webhooks::list_webhooks, webhooks::create_webhook))
+        .routes(routes!(
+            webhooks::get_webhook,
+            webhooks::update_webhook,
+            webhooks::delete_webhook
+        ))
+        .routes(routes!(webhooks::list_webhook_deliveries));
     [
         routes!(session_lifecycle::start_session),
         routes!(session_lifecycle::stop_session),
@@ -147,6 +165,8 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         routes!(channels::follow_channel),
         routes!(channels::unfollow_channel),
         routes!(channels::mute_channel),
+        routes!(webhooks::test_webhook),
+        routes!(webhooks::redeliver_webhook_delivery),
     ]
     .into_iter()
     .fold(router, action)

@@ -6,7 +6,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use wagate_domain::{Clock, Store};
 use wagate_service::{
     ApiKeyService, Authenticator, ChannelService, EventStreams, GroupService, MessagingService,
-    SessionService,
+    SessionService, WebhookService,
 };
 
 use crate::middleware::rate_limit::CredentialLimiter;
@@ -22,6 +22,7 @@ pub struct Services {
     pub events: EventStreams,
     pub groups: GroupService,
     pub channels: ChannelService,
+    pub webhooks: WebhookService,
 }
 
 /// Cheap to clone; shared by every request.

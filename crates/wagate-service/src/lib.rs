@@ -17,6 +17,7 @@ pub mod organizations;
 pub mod pagination;
 pub mod session_manager;
 pub mod sessions;
+pub mod webhooks;
 
 pub use access::require;
 pub use api_keys::{ApiKeyService, CreateApiKey, CreatedApiKey, Revocations};
@@ -35,3 +36,4 @@ pub use organizations::OrganizationService;
 pub use pagination::{Page, PageRequest};
 pub use session_manager::{Backoff, InboundHandler, ManagerConfig, QrCode, SessionManager};
 pub use sessions::{CreateSession, Lifecycle, SessionDefaults, SessionService};
+pub use webhooks::{WebhookConfig, WebhookDispatcher, WebhookFields, WebhookService};

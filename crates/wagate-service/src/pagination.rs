@@ -39,9 +39,27 @@ impl<T> Page<T> {
     }
 }
 
+/// A cursor that is the decimal row id of a page's last item (api.md §1.7); anything else is
+/// `400 invalid cursor`.
+pub fn parse_numeric_cursor(c: &str) -> crate::ServiceResult<i64> {
+    let digits = !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit());
+    digits
+        .then(|| c.parse().ok())
+        .flatten()
+        .ok_or_else(|| crate::ServiceError::validation("invalid cursor"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numeric_cursors_are_decimal_ids() {
+        assert_eq!(parse_numeric_cursor("42").unwrap(), 42);
+        for bad in ["", "x", "-1", "+1", " 1", "1.5", "99999999999999999999"] {
+            assert!(parse_numeric_cursor(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn limit_follows_the_contract() {

@@ -13,17 +13,22 @@ mod messages;
 mod event_log;
 #[macro_use]
 mod groups;
+#[macro_use]
+mod webhooks;
 mod error;
 mod message_rows;
 mod postgres;
 mod rows;
 mod sqlite;
 mod sqlite_reads;
+mod webhook_rows;
 
 use std::path::Path;
 use std::sync::Arc;
 
-use wagate_domain::{EventLog, GroupStore, MessageStore, Store, StoreError, StoreResult};
+use wagate_domain::{
+    EventLog, GroupStore, MessageStore, Store, StoreError, StoreResult, WebhookStore,
+};
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -74,17 +79,19 @@ pub struct Stores {
     pub messages: Arc<dyn MessageStore>,
     pub events: Arc<dyn EventLog>,
     pub groups: Arc<dyn GroupStore>,
+    pub webhooks: Arc<dyn WebhookStore>,
 }
 
 /// Like [`open`], with the messaging and group ports as well.
 pub async fn open_stores(url: &str) -> StoreResult<Stores> {
-    fn both<S: Store + MessageStore + EventLog + GroupStore>(store: S) -> Stores {
+    fn both<S: Store + MessageStore + EventLog + GroupStore + WebhookStore>(store: S) -> Stores {
         let store = Arc::new(store);
         Stores {
             core: store.clone(),
             messages: store.clone(),
             events: store.clone(),
-            groups: store,
+            groups: store.clone(),
+            webhooks: store,
         }
     }
     Ok(match Backend::of_url(url)? {

@@ -33,7 +33,8 @@ impl PostgresStore {
 }
 
 impl_message_store!(PostgresStore);
-impl_event_log!(PostgresStore);
+impl_event_log!(PostgresStore, contains = "strpos");
+impl_webhook_store!(PostgresStore, claim_lock = "FOR UPDATE SKIP LOCKED");
 
 impl_group_store!(PostgresStore);
 

@@ -57,7 +57,8 @@ impl SqliteStore {
 }
 
 impl_message_store!(SqliteStore);
-impl_event_log!(SqliteStore);
+impl_event_log!(SqliteStore, contains = "instr");
+impl_webhook_store!(SqliteStore, claim_lock = "");
 
 impl_group_store!(SqliteStore);
 

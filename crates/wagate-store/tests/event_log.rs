@@ -1,20 +1,11 @@
 //! The event log port on the backend chosen by `WAGATE_TEST_BACKEND`: scoped replays after a
 //! cursor, unknown cursors, idempotent appends, pruning in batches.
 
+mod common;
+
+use common::event;
 use wagate_domain::{EventId, LoggedEvent, OrgId, SessionId};
 use wagate_test_support::db::TestDatabase;
-
-fn event(org: &OrgId, session: &SessionId, kind: &str, at: i64) -> LoggedEvent {
-    let id = EventId::generate();
-    LoggedEvent {
-        envelope: format!("{{\"id\":\"{id}\",\"event\":\"{kind}\"}}"),
-        id,
-        organization: org.clone(),
-        session: session.clone(),
-        event_type: kind.to_owned(),
-        created_at: at,
-    }
-}
 
 fn ids(events: &[LoggedEvent]) -> Vec<EventId> {
     events.iter().map(|e| e.id.clone()).collect()

@@ -4,3 +4,4 @@
 pub mod db;
 pub mod jwt;
 pub mod node;
+pub mod receiver;

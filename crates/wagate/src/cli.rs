@@ -7,7 +7,8 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{
-    EngineKind, FileConfig, JwtConfig, LogFormat, ServeConfig, StoreConfig, parse_duration,
+    EngineKind, FileConfig, JwtConfig, LogFormat, ServeConfig, StoreConfig, WebhookSettings,
+    parse_duration,
 };
 use crate::{commands, logging, node, simnet_cmd};
 
@@ -179,6 +180,25 @@ pub struct ServeArgs {
     /// Companion device name shown on the phone [default: wagate].
     #[arg(long, env = "WAGATE_DEVICE_NAME")]
     pub device_name: Option<String>,
+    /// Let webhooks target loopback, private and link-local addresses (refused by default).
+    #[arg(long, env = "WAGATE_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
+    /// Base64 32-byte key encrypting webhook secrets at rest; every node of a cluster needs the
+    /// same one [default: generated into <data-dir>/webhook-secret.key].
+    #[arg(long, env = "WAGATE_WEBHOOK_SECRET_KEY", hide_env_values = true)]
+    pub webhook_secret_key: Option<String>,
+    /// Time limit of one webhook attempt [default: 30s].
+    #[arg(long, env = "WAGATE_WEBHOOK_TIMEOUT")]
+    pub webhook_timeout: Option<String>,
+    /// Disable a webhook that fails continuously for this long [default: 24h].
+    #[arg(long, env = "WAGATE_WEBHOOK_DISABLE_AFTER")]
+    pub webhook_disable_after: Option<String>,
+    /// First retry delay, in seconds, of webhooks created without a policy [default: 2].
+    #[arg(long, env = "WAGATE_WEBHOOK_RETRY_DELAY")]
+    pub webhook_retry_delay: Option<i64>,
+    /// Attempts before dead-lettering, for webhooks created without a policy [default: 15].
+    #[arg(long, env = "WAGATE_WEBHOOK_RETRY_ATTEMPTS")]
+    pub webhook_retry_attempts: Option<i64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -328,6 +348,31 @@ fn serve_config(
             .device_name
             .or(file.device_name)
             .unwrap_or(d.device_name),
+        webhooks: WebhookSettings {
+            allow_private: args.webhook_allow_private
+                || file
+                    .webhook_allow_private
+                    .unwrap_or(d.webhooks.allow_private),
+            secret_key: args.webhook_secret_key.or(file.webhook_secret_key),
+            timeout: duration(
+                args.webhook_timeout,
+                file.webhook_timeout,
+                d.webhooks.timeout,
+            )?,
+            disable_after: duration(
+                args.webhook_disable_after,
+                file.webhook_disable_after,
+                d.webhooks.disable_after,
+            )?,
+            retry_delay_seconds: args
+                .webhook_retry_delay
+                .or(file.webhook_retry_delay)
+                .unwrap_or(d.webhooks.retry_delay_seconds),
+            retry_attempts: args
+                .webhook_retry_attempts
+                .or(file.webhook_retry_attempts)
+                .unwrap_or(d.webhooks.retry_attempts),
+        },
         store: d.store,
     })
 }

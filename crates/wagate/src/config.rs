@@ -79,6 +79,37 @@ pub struct ServeConfig {
     pub max_concurrent_connects: usize,
     /// Companion name shown on the phone (domain.md §4.4).
     pub device_name: String,
+    /// Webhook delivery settings (D5).
+    pub webhooks: WebhookSettings,
+}
+
+/// `--webhook-*` flags.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Deliver to loopback and private addresses too (tests, trusted networks).
+    pub allow_private: bool,
+    /// Base64 AES-256 key for secrets at rest; `None`: `<data-dir>/webhook-secret.key`.
+    pub secret_key: Option<String>,
+    /// Overall limit of one attempt (events.md §5.6: 30 s).
+    pub timeout: Duration,
+    /// A webhook failing continuously this long is disabled (D5: 24 h).
+    pub disable_after: Duration,
+    /// Retry policy of webhooks created without one (events.md §5.5: 2 s, 15 attempts).
+    pub retry_delay_seconds: i64,
+    pub retry_attempts: i64,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_private: false,
+            secret_key: None,
+            timeout: Duration::from_secs(30),
+            disable_after: Duration::from_secs(24 * 3600),
+            retry_delay_seconds: 2,
+            retry_attempts: 15,
+        }
+    }
 }
 
 impl ServeConfig {
@@ -105,6 +136,7 @@ impl ServeConfig {
             event_retention: Duration::from_secs(30 * 24 * 3600),
             max_concurrent_connects: 32,
             device_name: "wagate".into(),
+            webhooks: WebhookSettings::default(),
         }
     }
 }
@@ -139,6 +171,12 @@ pub struct FileConfig {
     pub event_retention: Option<String>,
     pub max_concurrent_connects: Option<usize>,
     pub device_name: Option<String>,
+    pub webhook_allow_private: Option<bool>,
+    pub webhook_secret_key: Option<String>,
+    pub webhook_timeout: Option<String>,
+    pub webhook_disable_after: Option<String>,
+    pub webhook_retry_delay: Option<i64>,
+    pub webhook_retry_attempts: Option<i64>,
 }
 
 impl FileConfig {

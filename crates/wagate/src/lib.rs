@@ -6,4 +6,5 @@ mod commands;
 pub mod config;
 mod logging;
 pub mod node;
+mod secret_key;
 mod simnet_cmd;

@@ -10,20 +10,21 @@ use std::sync::{Arc, OnceLock};
 use anyhow::Context as _;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use wagate_domain::{Clock, Engine, Store, SystemClock, TokenVerifier};
+use wagate_domain::{Clock, Engine, RetryPolicy, Store, SystemClock, TokenVerifier};
 use wagate_http::{ExtraRoutes, HttpOptions, RateLimit, Services};
 use wagate_jwks::{JwksConfig, JwksVerifier};
 use wagate_service::{
     ApiKeyService, Authenticator, Backoff, ChannelService, EventJournal, EventStreams,
     GroupService, GroupUpdates, InProcessBus, InboundPipeline, ManagerConfig, MessagingService,
     OrganizationService, OutboxConfig, OutboxWorker, Revocations, SessionDefaults, SessionManager,
-    SessionService, bootstrap_if_empty, spawn_retention,
+    SessionService, WebhookConfig, WebhookDispatcher, bootstrap_if_empty, spawn_retention,
 };
 
 use crate::config::{EngineKind, ServeConfig};
+use crate::secret_key::webhook_secret_key;
 
 /// Name of the file the first-run key is written to (D2).
 pub const BOOTSTRAP_KEY_FILE: &str = "bootstrap-api-key";
@@ -62,6 +63,17 @@ fn write_bootstrap_key(data_dir: &Path, key: &str) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", path.display()))?;
     writeln!(file, "{key}")?;
     Ok(())
+}
+
+fn webhook_config(config: &ServeConfig) -> anyhow::Result<WebhookConfig> {
+    let w = &config.webhooks;
+    Ok(WebhookConfig {
+        allow_private: w.allow_private,
+        timeout: w.timeout,
+        disable_after: w.disable_after,
+        default_policy: RetryPolicy::exponential(w.retry_delay_seconds, w.retry_attempts),
+        secret_key: webhook_secret_key(w.secret_key.as_deref(), &config.store.data_dir)?,
+    })
 }
 
 fn verifier(config: &ServeConfig) -> anyhow::Result<Option<Arc<dyn TokenVerifier>>> {
@@ -160,6 +172,7 @@ struct Prepared {
     router: axum::Router,
     manager: SessionManager,
     outbox: OutboxWorker,
+    dispatcher: WebhookDispatcher,
     journal: EventJournal,
     /// Cancelled at shutdown: background work that owns no state (event retention).
     background: CancellationToken,
@@ -194,11 +207,22 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
     }
     let (engine, extra_routes) = engine(config)?;
     let bus = InProcessBus::default();
-    // Producers publish through the journal: logged first, then on the bus (D5).
-    let journal = EventJournal::start(stores.events.clone(), bus.clone());
+    // Producers publish through the journal: logged first with their webhook deliveries, then
+    // on the bus; the dispatcher wakes when deliveries were created (D5).
+    let deliveries_due = Arc::new(Notify::new());
+    let journal = EventJournal::start(stores.events.clone(), bus.clone(), deliveries_due.clone());
+    let (webhooks, dispatcher) = wagate_service::webhooks::start(
+        stores.webhooks.clone(),
+        store.clone(),
+        clock.clone(),
+        deliveries_due,
+        webhook_config(config)?,
+    )
+    .context("starting webhook delivery")?;
     let background = CancellationToken::new();
     spawn_retention(
         stores.events.clone(),
+        stores.webhooks.clone(),
         clock.clone(),
         config.event_retention,
         RETENTION_EVERY,
@@ -254,6 +278,7 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
         events: EventStreams::new(stores.events.clone(), bus.clone(), revocations),
         groups,
         channels,
+        webhooks,
     });
     manager.set_inbound(Arc::new(InboundPipeline::new(
         stores.messages.clone(),
@@ -285,6 +310,7 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
         router,
         manager,
         outbox,
+        dispatcher,
         journal,
         background,
         bus,
@@ -321,6 +347,8 @@ async fn run(
     prepared.manager.shutdown().await;
     prepared.background.cancel();
     prepared.journal.flush().await;
+    // Attempts in flight get a moment; unrecorded ones are retried after their lease.
+    prepared.dispatcher.shutdown(OUTBOX_GRACE).await;
     prepared.store.close().await;
     tracing::info!("stopped");
     result

@@ -320,3 +320,92 @@ async fn sessions_qr_renders_the_code_in_the_terminal() {
     assert_eq!(status, 200);
     terminate(served).await;
 }
+
+#[tokio::test]
+async fn webhook_deliveries_interrupted_by_sigkill_finish_after_restart() {
+    use wagate_test_support::receiver::Receiver;
+    let db = TestDatabase::from_env().await;
+    let receiver = Receiver::start().await;
+    // Slow answers keep deliveries in flight when the node dies.
+    receiver.delay(Duration::from_millis(300));
+    let flags = [
+        "--engine",
+        "sim",
+        "--webhook-allow-private",
+        "--webhook-timeout",
+        "2s",
+    ];
+    let mut served = serve(&db, &flags).await;
+    let key = served.stdout.trim().to_owned();
+    let client = reqwest::Client::new();
+    let hook: Value = client
+        .post(format!("{}/api/v1/webhooks", served.base))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"url": receiver.url(), "events": ["*"],
+            "retryPolicy": {"policy": "constant", "delaySeconds": 1, "attempts": 10}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(hook["id"].as_str().is_some(), "{hook}");
+    // Every session pairing reports its status changes and QR codes: a burst of events.
+    for _ in 0..20 {
+        let created: Value = client
+            .post(format!("{}/api/v1/sessions", served.base))
+            .bearer_auth(&key)
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = created["id"].as_str().expect("session id");
+        // Asking for the QR code starts pairing.
+        let qr = client
+            .get(format!("{}/api/v1/sessions/{id}/qr", served.base))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        assert!(qr.status().is_success(), "{}", qr.status());
+    }
+    receiver
+        .wait_for(Duration::from_secs(10), |r| !r.is_empty())
+        .await;
+    served.child.kill().await.unwrap();
+    let stores = wagate_store::open_stores(db.url()).await.unwrap();
+    let org = stores
+        .core
+        .find_organization("default")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let logged: Vec<String> = stores
+        .events
+        .events_after(&org, None, None, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id.to_string())
+        .collect();
+    let before_restart = receiver.received().len();
+    assert!(
+        before_restart < logged.len(),
+        "the kill came too late to interrupt anything ({before_restart} of {})",
+        logged.len()
+    );
+    stores.core.close().await;
+
+    let _restarted = serve(&db, &flags).await;
+    receiver
+        .wait_for(Duration::from_secs(30), |got| {
+            logged
+                .iter()
+                .all(|id| got.iter().any(|r| r.event_id() == *id))
+        })
+        .await;
+}

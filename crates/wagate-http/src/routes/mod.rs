@@ -14,6 +14,7 @@ pub mod probes;
 pub mod session_lifecycle;
 pub mod sessions;
 pub mod status;
+pub mod webhooks;
 
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -1,12 +1,13 @@
 //! The publisher every producer holds (D5): each event is appended to the durable log first,
-//! then handed to the in-process bus (realtime streams, the outbox worker, tests). One writer
+//! with its webhook deliveries, then handed to the in-process bus (realtime streams, the outbox
+//! worker, tests), and the webhook dispatcher is woken when deliveries were created. One writer
 //! task keeps the order producers published in and appends what has piled up in one
 //! transaction, so a burst costs one commit instead of one per event.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use wagate_domain::{Event, EventId, EventLog, EventPublisher, LoggedEvent};
 
 use super::InProcessBus;
@@ -28,10 +29,11 @@ pub struct EventJournal {
 }
 
 impl EventJournal {
-    /// Starts the writer task over `log`, delivering to `bus` after each append.
-    pub fn start(log: Arc<dyn EventLog>, bus: InProcessBus) -> Self {
+    /// Starts the writer task over `log`, delivering to `bus` after each append and waking
+    /// `deliveries_due` when the append created webhook deliveries.
+    pub fn start(log: Arc<dyn EventLog>, bus: InProcessBus, deliveries_due: Arc<Notify>) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(write(log, bus, rx));
+        tokio::spawn(write(log, bus, deliveries_due, rx));
         Self { tx }
     }
 
@@ -55,6 +57,7 @@ impl EventPublisher for EventJournal {
 async fn write(
     log: Arc<dyn EventLog>,
     bus: InProcessBus,
+    deliveries_due: Arc<Notify>,
     mut rx: mpsc::UnboundedReceiver<Command>,
 ) {
     let mut commands = Vec::with_capacity(BATCH);
@@ -74,7 +77,9 @@ async fn write(
             }
         }
         if !events.is_empty() {
-            append(log.as_ref(), &events).await;
+            if append(log.as_ref(), &events).await > 0 {
+                deliveries_due.notify_one();
+            }
             for event in events {
                 bus.publish(event);
             }
@@ -85,12 +90,13 @@ async fn write(
     }
 }
 
-/// Appends with retries; a store that stays down costs replayability, never live delivery.
-async fn append(log: &dyn EventLog, events: &[Event]) {
+/// Appends with retries; a store that stays down costs replayability and webhook deliveries,
+/// never live delivery. Returns how many webhook deliveries the append created.
+async fn append(log: &dyn EventLog, events: &[Event]) -> u64 {
     let rows: Vec<LoggedEvent> = events.iter().map(LoggedEvent::from).collect();
     for attempt in 1..=APPEND_ATTEMPTS {
         match log.append_events(&rows).await {
-            Ok(()) => return,
+            Ok(deliveries) => return deliveries,
             Err(err) if attempt < APPEND_ATTEMPTS => {
                 tracing::warn!(%err, attempt, "event log append failed; retrying");
                 tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
@@ -100,4 +106,5 @@ async fn append(log: &dyn EventLog, events: &[Event]) {
             }
         }
     }
+    0
 }

@@ -1,18 +1,21 @@
-//! Event retention (D7): events older than the configured age are deleted in batches, so a
-//! large backlog never holds a long write lock.
+//! Retention (D7, events.md §6): finished webhook deliveries, then events, older than the
+//! configured age are deleted in batches, so a large backlog never holds a long write lock.
+//! Deliveries go first: an event still owed to a receiver is kept by the log's own rule.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
-use wagate_domain::{Clock, EventLog};
+use wagate_domain::{Clock, EventLog, StoreResult, WebhookStore};
 
-/// Events deleted per statement.
+/// Rows deleted per statement.
 const BATCH: u32 = 1_000;
 
 /// Prunes every `every` until `stop` (a `max_age` of zero keeps everything: no task runs).
 pub fn spawn_retention(
     log: Arc<dyn EventLog>,
+    webhooks: Arc<dyn WebhookStore>,
     clock: Arc<dyn Clock>,
     max_age: Duration,
     every: Duration,
@@ -30,26 +33,39 @@ pub fn spawn_retention(
                 _ = tick.tick() => {}
             }
             let before = clock.now_ms().saturating_sub(max_age_ms);
-            let mut total = 0u64;
-            loop {
-                match log.prune_events(before, BATCH).await {
-                    Ok(n) => {
-                        total += n;
-                        if n < u64::from(BATCH) || stop.is_cancelled() {
-                            break;
-                        }
-                        // Let other writers in between batches.
-                        tokio::task::yield_now().await;
-                    }
-                    Err(err) => {
-                        tracing::warn!(%err, "event retention failed");
-                        break;
-                    }
-                }
-            }
-            if total > 0 {
-                tracing::info!(pruned = total, "old events pruned");
-            }
+            prune("webhook deliveries", &stop, || {
+                webhooks.prune_deliveries(before, BATCH)
+            })
+            .await;
+            prune("events", &stop, || log.prune_events(before, BATCH)).await;
         }
     });
+}
+
+/// Runs one batch delete until a batch comes back short.
+async fn prune<'a>(
+    what: &str,
+    stop: &CancellationToken,
+    batch: impl Fn() -> BoxFuture<'a, StoreResult<u64>>,
+) {
+    let mut total = 0u64;
+    loop {
+        match batch().await {
+            Ok(n) => {
+                total += n;
+                if n < u64::from(BATCH) || stop.is_cancelled() {
+                    break;
+                }
+                // Let other writers in between batches.
+                tokio::task::yield_now().await;
+            }
+            Err(err) => {
+                tracing::warn!(%err, what, "retention failed");
+                break;
+            }
+        }
+    }
+    if total > 0 {
+        tracing::info!(pruned = total, what, "old rows pruned");
+    }
 }

@@ -42,7 +42,7 @@ impl MessagingService {
         let after = page
             .cursor
             .as_deref()
-            .map(parse_contact_cursor)
+            .map(crate::pagination::parse_numeric_cursor)
             .transpose()?;
         let group = filter
             .group
@@ -125,27 +125,5 @@ impl MessagingService {
             .set_blocked(&jid, blocked)
             .await
             .map_err(engine_error)
-    }
-}
-
-/// `listContacts` cursor: the decimal identity id of the last row (api.md §1.7).
-fn parse_contact_cursor(c: &str) -> ServiceResult<i64> {
-    let digits = !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit());
-    digits
-        .then(|| c.parse().ok())
-        .flatten()
-        .ok_or_else(|| ServiceError::validation("invalid cursor"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn contact_cursors_are_decimal_ids() {
-        assert_eq!(parse_contact_cursor("42").unwrap(), 42);
-        for bad in ["", "x", "-1", "+1", " 1", "1.5", "99999999999999999999"] {
-            assert!(parse_contact_cursor(bad).is_err(), "{bad:?}");
-        }
     }
 }

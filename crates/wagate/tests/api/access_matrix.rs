@@ -42,6 +42,7 @@ fn ops() -> Vec<Op> {
     let key = Some(json!({"permissions": ["read"]}));
     let reading = |method, path| op(method, path, "read", None, Foreign::NotFound);
     let sending = |method, path, body| op(method, path, "send", body, Foreign::NotFound);
+    let on_webhook = |method, path, body| op(method, path, "manage", body, Foreign::NotFound);
     let text = Some(json!({"type": "text", "to": "628111000009@s.whatsapp.net", "text": "hi"}));
     let target = Some(
         json!({"chat": "628111000009@s.whatsapp.net", "text": "x", "to": "628111000009@s.whatsapp.net"}),
@@ -289,6 +290,35 @@ fn ops() -> Vec<Op> {
             "/api/v1/sessions/{session}/channels/{jid}:mute",
             Some(json!({})),
         ),
+        // Webhooks (issue 6): all `manage`.
+        op(
+            Method::GET,
+            "/api/v1/webhooks",
+            "manage",
+            None,
+            Foreign::OwnDataOnly,
+        ),
+        op(
+            Method::POST,
+            "/api/v1/webhooks",
+            "manage",
+            Some(json!({"url": "https://93.184.216.34/hook", "events": ["*"]})),
+            Foreign::OwnDataOnly,
+        ),
+        on_webhook(Method::GET, "/api/v1/webhooks/{id}", None),
+        on_webhook(
+            Method::PATCH,
+            "/api/v1/webhooks/{id}",
+            Some(json!({"active": false})),
+        ),
+        on_webhook(Method::DELETE, "/api/v1/webhooks/{id}", None),
+        on_webhook(Method::GET, "/api/v1/webhooks/{id}/deliveries", None),
+        on_webhook(Method::POST, "/api/v1/webhooks/{id}:test", None),
+        on_webhook(
+            Method::POST,
+            "/api/v1/webhooks/{id}/deliveries/{deliveryId}:redeliver",
+            None,
+        ),
     ]
 }
 
@@ -313,6 +343,16 @@ async fn concrete(node: &TestNode, template: &str) -> String {
         .replace("{mid}", "3EB0ABCDEF")
         .replace("{outboxId}", "out_01JAAAAAAAAAAAAAAAAAAAAAAA")
         .replace("{gid}", "120363000000000001%40g.us");
+    if path.starts_with("/api/v1/webhooks/{id}") {
+        let created = node
+            .post(
+                "/api/v1/webhooks",
+                json!({"url": "https://93.184.216.34/hook", "events": ["*"]}),
+            )
+            .await;
+        let id = created.body["id"].as_str().expect("webhook id").to_owned();
+        path = path.replace("{id}", &id).replace("{deliveryId}", "1");
+    }
     if path.contains("{id}") {
         let key = node.key_in(&node.default_org().await, "read", None).await;
         path = path.replace("{id}", &key.id);

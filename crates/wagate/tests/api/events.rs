@@ -62,7 +62,7 @@ impl Lines {
 }
 
 /// Pairs a session and has `PEER` send it `n` texts; returns the session id.
-async fn traffic(node: &TestNode, n: usize) -> String {
+pub(crate) async fn traffic(node: &TestNode, n: usize) -> String {
     let id = node.create_session("events").await;
     node.pair_by_qr(&id, ME).await;
     node.wait_for_status(&id, "working").await;

@@ -19,3 +19,4 @@ mod probes;
 mod sessions;
 mod status;
 mod transport;
+mod webhooks;
