@@ -179,6 +179,10 @@ pub struct ServeArgs {
     /// Companion device name shown on the phone [default: wagate].
     #[arg(long, env = "WAGATE_DEVICE_NAME")]
     pub device_name: Option<String>,
+    /// Public base URL of this gateway, e.g. `https://gw.example`; realtime tickets carry a
+    /// `wss://` (or `ws://`) URL built on it [default: none, a relative path].
+    #[arg(long, env = "WAGATE_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -328,8 +332,22 @@ fn serve_config(
             .device_name
             .or(file.device_name)
             .unwrap_or(d.device_name),
+        public_url: public_url(args.public_url.or(file.public_url))?,
         store: d.store,
     })
+}
+
+/// An http(s) base URL, without a trailing slash.
+fn public_url(raw: Option<String>) -> anyhow::Result<Option<String>> {
+    let Some(raw) = raw.filter(|u| !u.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let url = raw.trim().trim_end_matches('/');
+    anyhow::ensure!(
+        url.starts_with("http://") || url.starts_with("https://"),
+        "public_url must be an http:// or https:// URL, got {raw:?}"
+    );
+    Ok(Some(url.to_owned()))
 }
 
 /// Runs one parsed command line.

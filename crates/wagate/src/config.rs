@@ -79,6 +79,8 @@ pub struct ServeConfig {
     pub max_concurrent_connects: usize,
     /// Companion name shown on the phone (domain.md §4.4).
     pub device_name: String,
+    /// Public base URL realtime ticket URLs are built on (events.md §4.4).
+    pub public_url: Option<String>,
 }
 
 impl ServeConfig {
@@ -105,6 +107,7 @@ impl ServeConfig {
             event_retention: Duration::from_secs(30 * 24 * 3600),
             max_concurrent_connects: 32,
             device_name: "wagate".into(),
+            public_url: None,
         }
     }
 }
@@ -139,6 +142,7 @@ pub struct FileConfig {
     pub event_retention: Option<String>,
     pub max_concurrent_connects: Option<usize>,
     pub device_name: Option<String>,
+    pub public_url: Option<String>,
 }
 
 impl FileConfig {

@@ -7,6 +7,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use wagate_domain::{Clock, EventLog};
 
+use crate::periodic::spawn_periodic;
+
 /// Events deleted per statement.
 const BATCH: u32 = 1_000;
 
@@ -22,13 +24,9 @@ pub fn spawn_retention(
         return;
     }
     let max_age_ms = i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        loop {
-            tokio::select! {
-                () = stop.cancelled() => return,
-                _ = tick.tick() => {}
-            }
+    spawn_periodic(every, stop.clone(), move || {
+        let (log, clock, stop) = (log.clone(), clock.clone(), stop.clone());
+        async move {
             let before = clock.now_ms().saturating_sub(max_age_ms);
             let mut total = 0u64;
             loop {
