@@ -422,6 +422,23 @@ mod tests {
     }
 
     #[test]
+    fn public_url_must_be_http_and_loses_its_trailing_slash() {
+        let serve = |flags: &[&str]| {
+            let cli = parse(&[&["wagate", "serve"], flags].concat());
+            let Command::Serve(args) = cli.command else {
+                panic!("not serve")
+            };
+            let store = store_config(&cli.global, &FileConfig::default());
+            serve_config(*args, store, FileConfig::default())
+        };
+        let cfg = serve(&["--public-url", "https://gw.example/"]).unwrap();
+        assert_eq!(cfg.public_url.as_deref(), Some("https://gw.example"));
+        assert_eq!(serve(&[]).unwrap().public_url, None);
+        let err = serve(&["--public-url", "gw.example"]).unwrap_err();
+        assert!(err.to_string().contains("public_url"), "{err}");
+    }
+
+    #[test]
     fn unknown_file_keys_are_refused() {
         assert!(toml::from_str::<FileConfig>("lisen = \"x\"").is_err());
     }
