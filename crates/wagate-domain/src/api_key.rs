@@ -1,47 +1,14 @@
 //! API keys (decisions.md D2): `wa_` + 32 random bytes in base64url, stored only as a digest.
 
-use std::fmt;
-
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
-
+use crate::secret::secret;
 use crate::{ApiKeyId, CapabilitySet, OrgId, SessionId};
 
-/// The secret a caller presents. Never logged: `Debug` is redacted.
-#[derive(Clone, PartialEq, Eq)]
-pub struct RawApiKey(String);
-
-impl RawApiKey {
-    pub const PREFIX: &'static str = "wa_";
-
-    /// A fresh key from the OS random source.
-    pub fn generate() -> Self {
-        let mut bytes = [0u8; 32];
-        rand::rng().fill_bytes(&mut bytes);
-        Self(format!("{}{}", Self::PREFIX, URL_SAFE_NO_PAD.encode(bytes)))
-    }
-
-    pub fn from_presented(raw: &str) -> Self {
-        Self(raw.to_owned())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// `base64url_nopad(sha256(utf8(key)))`, the lookup column (api.md §1.3).
-    pub fn digest(&self) -> String {
-        URL_SAFE_NO_PAD.encode(Sha256::digest(self.0.as_bytes()))
-    }
-}
-
-impl fmt::Debug for RawApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("RawApiKey(<redacted>)")
-    }
-}
+secret!(
+    /// The key a caller presents. Never logged: `Debug` is redacted.
+    RawApiKey,
+    "wa_",
+    32
+);
 
 /// A stored key: everything but the secret.
 #[derive(Debug, Clone, PartialEq, Eq)]

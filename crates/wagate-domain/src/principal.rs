@@ -20,6 +20,15 @@ impl OrgRole {
         }
     }
 
+    /// The claim value [`OrgRole::parse`] reads.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Admin => "admin",
+            Self::Member => "member",
+        }
+    }
+
     /// The capability table of api.md §1.4.
     pub fn capabilities(self) -> CapabilitySet {
         match self {
@@ -73,6 +82,17 @@ impl Principal {
             } => list.contains(session),
             _ => true,
         }
+    }
+
+    /// A user with the platform role `super_admin` (JWT `role` claim).
+    pub fn is_super_admin(&self) -> bool {
+        matches!(
+            self.kind,
+            PrincipalKind::User {
+                super_admin: true,
+                ..
+            }
+        )
     }
 
     /// The session list the caller is limited to, if any.

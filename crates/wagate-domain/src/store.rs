@@ -3,7 +3,9 @@
 
 use async_trait::async_trait;
 
-use crate::{ApiKey, ApiKeyId, OrgId, Organization, Session, SessionId, SessionStatus};
+use crate::{
+    ApiKey, ApiKeyId, OrgId, Organization, Session, SessionId, SessionStatus, StoredTicket,
+};
 
 /// The two outcomes a caller can act on, plus everything else.
 #[derive(Debug, thiserror::Error)]
@@ -82,9 +84,29 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&ApiKeyId>,
         limit: u32,
     ) -> StoreResult<Vec<ApiKey>>;
-    /// Disables the key; `org = Some` restricts to that organization. Returns whether a row
-    /// changed.
-    async fn revoke_api_key(&self, org: Option<&OrgId>, id: &ApiKeyId) -> StoreResult<bool>;
+    /// Disables the key and records when (`at_ms`); `org = Some` restricts to that
+    /// organization. Returns whether a row changed.
+    async fn revoke_api_key(
+        &self,
+        org: Option<&OrgId>,
+        id: &ApiKeyId,
+        at_ms: i64,
+    ) -> StoreResult<bool>;
+    /// Keys revoked at or after `since_ms`, with their revocation time, oldest first: how a
+    /// server learns of revocations made by another process (events.md §4.6).
+    async fn api_keys_revoked_since(&self, since_ms: i64) -> StoreResult<Vec<(ApiKeyId, i64)>>;
     /// Records use, best effort (callers throttle it).
     async fn touch_api_key(&self, id: &ApiKeyId, at_ms: i64) -> StoreResult<()>;
+
+    // Realtime tickets (events.md §4.4)
+    async fn insert_realtime_ticket(&self, ticket: &StoredTicket) -> StoreResult<()>;
+    /// Deletes the ticket and returns it, in one statement, when it exists and has not expired
+    /// at `now_ms`: two concurrent redemptions never both succeed.
+    async fn redeem_realtime_ticket(
+        &self,
+        hash: &str,
+        now_ms: i64,
+    ) -> StoreResult<Option<StoredTicket>>;
+    /// Deletes tickets expired at `now_ms`; returns how many.
+    async fn prune_realtime_tickets(&self, now_ms: i64) -> StoreResult<u64>;
 }

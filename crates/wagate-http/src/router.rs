@@ -22,7 +22,7 @@ use crate::middleware::{auth, cors, guard, metrics, request_id};
 use crate::openapi::ApiDoc;
 use crate::routes::{
     api_keys, channels, chats, contacts, docs, events, groups, media, messages, presence, probes,
-    session_lifecycle, sessions, status, webhooks,
+    realtime, session_lifecycle, sessions, status, webhooks,
 };
 use crate::state::{AppState, Services};
 
@@ -41,6 +41,8 @@ pub struct HttpOptions {
     pub rate_limit: RateLimit,
     /// Largest JSON body accepted (api.md §1.12: 1 MiB).
     pub body_limit: usize,
+    /// The gateway's public base URL (`https://gw.example`), for realtime ticket URLs.
+    pub public_url: Option<String>,
 }
 
 impl Default for HttpOptions {
@@ -53,6 +55,7 @@ impl Default for HttpOptions {
                 burst: 200,
             },
             body_limit: 1024 * 1024,
+            public_url: None,
         }
     }
 }
@@ -114,6 +117,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(messages::send_message))
         .routes(routes!(messages::get_outbox_entry))
         .routes(routes!(events::stream_events))
+        .routes(routes!(realtime::create_realtime_ticket))
         .routes(routes!(messages::edit_message, messages::revoke_message))
         .routes(routes!(messages::add_reaction, messages::remove_reaction))
         .routes(routes!(messages::forward_message))
@@ -191,6 +195,8 @@ pub fn router(
         services,
         limiter: limiter.map(Arc::new),
         metrics: metrics_handle,
+        public_url: opts.public_url.as_deref().map(Arc::from),
+        cors_origins: opts.cors_origins.clone().into(),
     };
     let (api, doc) = api_routes().split_for_parts();
     // Only matched routes know their template; unmatched requests are counted by the fallback.
@@ -208,6 +214,11 @@ pub fn router(
         .route("/api/v1/openapi.yaml", get(docs::openapi_yaml))
         .route_layer(metrics.clone())
         .with_state(Arc::new(doc));
+    // The realtime upgrade's only credential is its ticket (events.md §4.4): no auth layer.
+    let realtime = Router::new()
+        .route("/api/v1/realtime", get(realtime::connect))
+        .route_layer(metrics.clone())
+        .with_state(state.clone());
     let probes = Router::new()
         .route("/healthz", get(probes::healthz))
         .route("/readyz", get(probes::readyz))
@@ -216,7 +227,11 @@ pub fn router(
         .with_state(state);
 
     let mut verbs: Vec<&'static str> = ACTION_VERBS.to_vec();
-    let mut app = Router::new().merge(api).merge(doc_routes).merge(probes);
+    let mut app = Router::new()
+        .merge(api)
+        .merge(realtime)
+        .merge(doc_routes)
+        .merge(probes);
     if let Some(extra) = extra {
         verbs.extend(extra.action_verbs);
         app = app.merge(extra.router);

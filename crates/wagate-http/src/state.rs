@@ -6,7 +6,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use wagate_domain::{Clock, Store};
 use wagate_service::{
     ApiKeyService, Authenticator, ChannelService, EventStreams, GroupService, MessagingService,
-    SessionService, WebhookService,
+    RealtimeTickets, SessionService, WebhookService,
 };
 
 use crate::middleware::rate_limit::CredentialLimiter;
@@ -20,6 +20,7 @@ pub struct Services {
     pub api_keys: ApiKeyService,
     pub messaging: Arc<MessagingService>,
     pub events: EventStreams,
+    pub tickets: RealtimeTickets,
     pub groups: GroupService,
     pub channels: ChannelService,
     pub webhooks: WebhookService,
@@ -31,4 +32,8 @@ pub struct AppState {
     pub(crate) services: Arc<Services>,
     pub(crate) limiter: Option<Arc<CredentialLimiter>>,
     pub(crate) metrics: PrometheusHandle,
+    /// The public base URL realtime ticket URLs are built on (`--public-url`).
+    pub(crate) public_url: Option<Arc<str>>,
+    /// The CORS allow-list, which the WebSocket origin check also follows.
+    pub(crate) cors_origins: Arc<[String]>,
 }

@@ -9,6 +9,7 @@ use wagate_domain::{
 };
 
 use crate::access::{organization, require};
+use crate::revocations::Revocations;
 use crate::{Page, PageRequest, ServiceError, ServiceResult};
 
 /// What a caller asks for.
@@ -202,7 +203,9 @@ impl ApiKeyService {
                 "cannot revoke a key with more access than the caller".into(),
             ));
         }
-        self.store.revoke_api_key(Some(org), &id).await?;
+        self.store
+            .revoke_api_key(Some(org), &id, self.clock.now_ms())
+            .await?;
         self.revocations.announce(&id);
         Ok(())
     }
@@ -212,35 +215,10 @@ impl ApiKeyService {
         let not_found = || ServiceError::NotFound(format!("api key {id:?} not found"));
         let id = ApiKeyId::parse(id).map_err(|_| not_found())?;
         self.store.get_api_key(&id).await?.ok_or_else(not_found)?;
-        self.store.revoke_api_key(None, &id).await?;
+        self.store
+            .revoke_api_key(None, &id, self.clock.now_ms())
+            .await?;
         self.revocations.announce(&id);
         Ok(())
-    }
-}
-
-/// Revoked API keys as they happen in this process: connections opened with one close
-/// (events.md §4.6). Cheap to clone.
-#[derive(Clone)]
-pub struct Revocations {
-    tx: tokio::sync::broadcast::Sender<String>,
-}
-
-impl Default for Revocations {
-    fn default() -> Self {
-        Self {
-            tx: tokio::sync::broadcast::channel(64).0,
-        }
-    }
-}
-
-impl Revocations {
-    fn announce(&self, id: &ApiKeyId) {
-        // No open stream is not an error.
-        let _ = self.tx.send(id.to_string());
-    }
-
-    /// Credential ids (as [`Principal::credential_id`]) revoked from now on.
-    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<String> {
-        self.tx.subscribe()
     }
 }

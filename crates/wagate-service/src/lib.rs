@@ -15,16 +15,19 @@ pub mod identity;
 pub mod messaging;
 pub mod organizations;
 pub mod pagination;
+mod periodic;
+pub mod revocations;
 pub mod session_manager;
 pub mod sessions;
 pub mod webhooks;
 
 pub use access::require;
-pub use api_keys::{ApiKeyService, CreateApiKey, CreatedApiKey, Revocations};
+pub use api_keys::{ApiKeyService, CreateApiKey, CreatedApiKey};
 pub use bootstrap::{Bootstrap, bootstrap_if_empty};
 pub use error::{ServiceError, ServiceResult};
 pub use events::{
-    EventJournal, EventStream, EventStreams, InProcessBus, StreamRequest, spawn_retention,
+    EventJournal, EventStream, EventStreams, InProcessBus, MintedTicket, RealtimeTickets,
+    StreamRequest, Subscription, TicketRequest, spawn_retention, spawn_ticket_pruning,
 };
 pub use groups::{ChannelService, GroupService, GroupUpdates, InviteCode, MemberChange};
 pub use identity::{Authenticator, Credentials};
@@ -34,6 +37,7 @@ pub use messaging::{
 };
 pub use organizations::OrganizationService;
 pub use pagination::{Page, PageRequest};
+pub use revocations::{Revocations, spawn_revocation_watcher};
 pub use session_manager::{Backoff, InboundHandler, ManagerConfig, QrCode, SessionManager};
 pub use sessions::{CreateSession, Lifecycle, SessionDefaults, SessionService};
 pub use webhooks::{WebhookConfig, WebhookDispatcher, WebhookFields, WebhookService};

@@ -407,19 +407,95 @@ macro_rules! impl_shared_store {
                 &self,
                 org: Option<&wagate_domain::OrgId>,
                 id: &wagate_domain::ApiKeyId,
+                at_ms: i64,
             ) -> wagate_domain::StoreResult<bool> {
                 sqlx::query(
-                    "UPDATE api_keys SET enabled = $1 \
+                    "UPDATE api_keys SET enabled = $1, revoked_at = $5 \
                      WHERE id = $2 AND ($3 IS NULL OR organization_id = $3) AND enabled = $4",
                 )
                 .bind(false)
                 .bind(id.as_str())
                 .bind(org.map(|o| o.as_str()))
                 .bind(true)
+                .bind(at_ms)
                 .execute(&self.pool)
                 .await
                 .map(|r| r.rows_affected() == 1)
                 .map_err($crate::error::map)
+            }
+
+            async fn api_keys_revoked_since(
+                &self,
+                since_ms: i64,
+            ) -> wagate_domain::StoreResult<Vec<(wagate_domain::ApiKeyId, i64)>> {
+                let rows: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT id, revoked_at FROM api_keys \
+                     WHERE revoked_at IS NOT NULL AND revoked_at >= $1 ORDER BY revoked_at",
+                )
+                .bind(since_ms)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::error::map)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, at)| (wagate_domain::ApiKeyId::from_trusted(id), at))
+                    .collect())
+            }
+
+            async fn insert_realtime_ticket(
+                &self,
+                t: &wagate_domain::StoredTicket,
+            ) -> wagate_domain::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO realtime_tickets (ticket_hash, subscription, created_at, \
+                     expires_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&t.hash)
+                .bind(&t.subscription)
+                .bind(t.created_at)
+                .bind(t.expires_at)
+                .execute(&self.pool)
+                .await
+                .map(|_| ())
+                .map_err($crate::error::map)
+            }
+
+            async fn redeem_realtime_ticket(
+                &self,
+                hash: &str,
+                now_ms: i64,
+            ) -> wagate_domain::StoreResult<Option<wagate_domain::StoredTicket>> {
+                // One statement: of two concurrent redemptions only one gets the row back.
+                let row: Option<(String, String, i64, i64)> = sqlx::query_as(
+                    "DELETE FROM realtime_tickets WHERE ticket_hash = $1 \
+                     RETURNING ticket_hash, subscription, created_at, expires_at",
+                )
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err($crate::error::map)?;
+                Ok(row
+                    .map(|(hash, subscription, created_at, expires_at)| {
+                        wagate_domain::StoredTicket {
+                            hash,
+                            subscription,
+                            created_at,
+                            expires_at,
+                        }
+                    })
+                    .filter(|t| t.expires_at > now_ms))
+            }
+
+            async fn prune_realtime_tickets(
+                &self,
+                now_ms: i64,
+            ) -> wagate_domain::StoreResult<u64> {
+                sqlx::query("DELETE FROM realtime_tickets WHERE expires_at <= $1")
+                    .bind(now_ms)
+                    .execute(&self.pool)
+                    .await
+                    .map(|r| r.rows_affected())
+                    .map_err($crate::error::map)
             }
 
             async fn touch_api_key(

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use wagate_domain::{
     ApiKey, ApiKeyId, CapabilitySet, NewSession, OrgId, Organization, RawApiKey, SessionId,
-    SessionStatus, Store, StoreError,
+    SessionStatus, Store, StoreError, StoredTicket,
 };
 use wagate_test_support::db::TestDatabase;
 
@@ -198,10 +198,92 @@ async fn revoking_a_key_disables_it_once_and_only_in_its_organization() {
     store.insert_organization(&b).await.unwrap();
     let (_, key) = api_key(&a.id, None);
     store.insert_api_key(&key).await.unwrap();
-    assert!(!store.revoke_api_key(Some(&b.id), &key.id).await.unwrap());
-    assert!(store.revoke_api_key(Some(&a.id), &key.id).await.unwrap());
-    assert!(!store.revoke_api_key(None, &key.id).await.unwrap());
+    assert!(
+        !store
+            .revoke_api_key(Some(&b.id), &key.id, 5_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .revoke_api_key(Some(&a.id), &key.id, 5_000)
+            .await
+            .unwrap()
+    );
+    assert!(!store.revoke_api_key(None, &key.id, 6_000).await.unwrap());
     assert!(!store.get_api_key(&key.id).await.unwrap().unwrap().enabled);
+}
+
+#[tokio::test]
+async fn revoked_keys_are_listed_by_revocation_time() {
+    let (_db, store) = store().await;
+    let a = org("a");
+    store.insert_organization(&a).await.unwrap();
+    let (_, early) = api_key(&a.id, None);
+    let (_, late) = api_key(&a.id, None);
+    let (_, active) = api_key(&a.id, None);
+    for k in [&early, &late, &active] {
+        store.insert_api_key(k).await.unwrap();
+    }
+    assert!(store.revoke_api_key(None, &late.id, 9_000).await.unwrap());
+    assert!(store.revoke_api_key(None, &early.id, 4_000).await.unwrap());
+    assert_eq!(
+        store.api_keys_revoked_since(0).await.unwrap(),
+        [(early.id.clone(), 4_000), (late.id.clone(), 9_000)]
+    );
+    assert_eq!(
+        store.api_keys_revoked_since(9_000).await.unwrap(),
+        [(late.id, 9_000)]
+    );
+    assert!(
+        store
+            .api_keys_revoked_since(9_001)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_realtime_ticket_is_redeemed_once_and_only_before_it_expires() {
+    let (_db, store) = store().await;
+    let ticket = |hash: &str, expires_at| StoredTicket {
+        hash: hash.into(),
+        subscription: format!("{{\"for\":\"{hash}\"}}"),
+        created_at: 1_000,
+        expires_at,
+    };
+    store
+        .insert_realtime_ticket(&ticket("a", 31_000))
+        .await
+        .unwrap();
+    store
+        .insert_realtime_ticket(&ticket("b", 31_000))
+        .await
+        .unwrap();
+    store
+        .insert_realtime_ticket(&ticket("old", 2_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.redeem_realtime_ticket("a", 5_000).await.unwrap(),
+        Some(ticket("a", 31_000))
+    );
+    assert_eq!(
+        store.redeem_realtime_ticket("a", 5_000).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.redeem_realtime_ticket("nope", 5_000).await.unwrap(),
+        None
+    );
+    // Expired: refused, and gone after the attempt.
+    assert_eq!(
+        store.redeem_realtime_ticket("b", 31_000).await.unwrap(),
+        None
+    );
+    assert_eq!(store.prune_realtime_tickets(5_000).await.unwrap(), 1);
+    assert_eq!(store.prune_realtime_tickets(5_000).await.unwrap(), 0);
 }
 
 /// What another process does (`wagate keys revoke`, another node) is seen by the very next
@@ -222,7 +304,7 @@ async fn changes_through_another_store_handle_are_seen_by_the_next_lookup() {
         assert!(found.unwrap().enabled);
         assert!(store.get_session(&o.id, &s.id).await.unwrap().is_some());
     }
-    assert!(other.revoke_api_key(None, &key.id).await.unwrap());
+    assert!(other.revoke_api_key(None, &key.id, 3_000).await.unwrap());
     let found = store.find_api_key_by_hash(&raw.digest()).await.unwrap();
     assert!(!found.unwrap().enabled, "revocation seen at once");
     assert!(other.delete_session(&o.id, &s.id).await.unwrap());

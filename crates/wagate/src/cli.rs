@@ -199,6 +199,10 @@ pub struct ServeArgs {
     /// Attempts before dead-lettering, for webhooks created without a policy [default: 15].
     #[arg(long, env = "WAGATE_WEBHOOK_RETRY_ATTEMPTS")]
     pub webhook_retry_attempts: Option<i64>,
+    /// Public base URL of this gateway, e.g. `https://gw.example`; realtime tickets carry a
+    /// `wss://` (or `ws://`) URL built on it [default: none, a relative path].
+    #[arg(long, env = "WAGATE_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -373,8 +377,22 @@ fn serve_config(
                 .or(file.webhook_retry_attempts)
                 .unwrap_or(d.webhooks.retry_attempts),
         },
+        public_url: public_url(args.public_url.or(file.public_url))?,
         store: d.store,
     })
+}
+
+/// An http(s) base URL, without a trailing slash.
+fn public_url(raw: Option<String>) -> anyhow::Result<Option<String>> {
+    let Some(raw) = raw.filter(|u| !u.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let url = raw.trim().trim_end_matches('/');
+    anyhow::ensure!(
+        url.starts_with("http://") || url.starts_with("https://"),
+        "public_url must be an http:// or https:// URL, got {raw:?}"
+    );
+    Ok(Some(url.to_owned()))
 }
 
 /// Runs one parsed command line.
@@ -446,6 +464,23 @@ mod tests {
         let store = store_config(&cli.global, &FileConfig::default());
         let err = serve_config(*args, store, FileConfig::default()).unwrap_err();
         assert!(err.to_string().contains("--jwt-issuer"));
+    }
+
+    #[test]
+    fn public_url_must_be_http_and_loses_its_trailing_slash() {
+        let serve = |flags: &[&str]| {
+            let cli = parse(&[&["wagate", "serve"], flags].concat());
+            let Command::Serve(args) = cli.command else {
+                panic!("not serve")
+            };
+            let store = store_config(&cli.global, &FileConfig::default());
+            serve_config(*args, store, FileConfig::default())
+        };
+        let cfg = serve(&["--public-url", "https://gw.example/"]).unwrap();
+        assert_eq!(cfg.public_url.as_deref(), Some("https://gw.example"));
+        assert_eq!(serve(&[]).unwrap().public_url, None);
+        let err = serve(&["--public-url", "gw.example"]).unwrap_err();
+        assert!(err.to_string().contains("public_url"), "{err}");
     }
 
     #[test]

@@ -79,6 +79,8 @@ pub struct ServeConfig {
     pub max_concurrent_connects: usize,
     /// Companion name shown on the phone (domain.md §4.4).
     pub device_name: String,
+    /// Public base URL realtime ticket URLs are built on (events.md §4.4).
+    pub public_url: Option<String>,
     /// Webhook delivery settings (D5).
     pub webhooks: WebhookSettings,
 }
@@ -137,6 +139,7 @@ impl ServeConfig {
             max_concurrent_connects: 32,
             device_name: "wagate".into(),
             webhooks: WebhookSettings::default(),
+            public_url: None,
         }
     }
 }
@@ -177,6 +180,7 @@ pub struct FileConfig {
     pub webhook_disable_after: Option<String>,
     pub webhook_retry_delay: Option<i64>,
     pub webhook_retry_attempts: Option<i64>,
+    pub public_url: Option<String>,
 }
 
 impl FileConfig {

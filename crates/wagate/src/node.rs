@@ -19,8 +19,9 @@ use wagate_jwks::{JwksConfig, JwksVerifier};
 use wagate_service::{
     ApiKeyService, Authenticator, Backoff, ChannelService, EventJournal, EventStreams,
     GroupService, GroupUpdates, InProcessBus, InboundPipeline, ManagerConfig, MessagingService,
-    OrganizationService, OutboxConfig, OutboxWorker, Revocations, SessionDefaults, SessionManager,
-    SessionService, WebhookConfig, WebhookDispatcher, bootstrap_if_empty, spawn_retention,
+    OrganizationService, OutboxConfig, OutboxWorker, RealtimeTickets, Revocations, SessionDefaults,
+    SessionManager, SessionService, WebhookConfig, WebhookDispatcher, bootstrap_if_empty,
+    spawn_retention, spawn_revocation_watcher, spawn_ticket_pruning,
 };
 
 use crate::config::{EngineKind, ServeConfig};
@@ -31,6 +32,12 @@ pub const BOOTSTRAP_KEY_FILE: &str = "bootstrap-api-key";
 
 /// How often old events are pruned.
 const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// How often the store is asked for keys revoked by another process (their streams close).
+const REVOCATION_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How often expired realtime tickets are deleted.
+const TICKET_PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// How long shutdown lets asynchronous sends in flight finish.
 const OUTBOX_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
@@ -170,6 +177,8 @@ impl Node {
 struct Prepared {
     store: Arc<dyn Store>,
     router: axum::Router,
+    /// Kept to end realtime streams when shutdown begins.
+    services: Arc<Services>,
     manager: SessionManager,
     outbox: OutboxWorker,
     dispatcher: WebhookDispatcher,
@@ -228,6 +237,19 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
         RETENTION_EVERY,
         background.clone(),
     );
+    spawn_revocation_watcher(
+        store.clone(),
+        clock.clone(),
+        revocations.clone(),
+        REVOCATION_POLL,
+        background.clone(),
+    );
+    spawn_ticket_pruning(
+        store.clone(),
+        clock.clone(),
+        TICKET_PRUNE_EVERY,
+        background.clone(),
+    );
     let manager = SessionManager::new(
         store.clone(),
         engine,
@@ -275,7 +297,13 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
         ),
         api_keys,
         messaging: messaging.clone(),
-        events: EventStreams::new(stores.events.clone(), bus.clone(), revocations),
+        events: EventStreams::new(
+            stores.events.clone(),
+            bus.clone(),
+            revocations,
+            clock.clone(),
+        ),
+        tickets: RealtimeTickets::new(store.clone(), clock.clone()),
         groups,
         channels,
         webhooks,
@@ -293,9 +321,10 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
             per_second: config.rate_limit_per_second,
             burst: config.rate_limit_burst,
         },
+        public_url: config.public_url.clone(),
         ..HttpOptions::default()
     };
-    let router = wagate_http::router(services, metrics_handle()?, &options, extra_routes);
+    let router = wagate_http::router(services.clone(), metrics_handle()?, &options, extra_routes);
     let outbox = OutboxWorker::start(
         messaging,
         store.clone(),
@@ -308,6 +337,7 @@ async fn prepare(config: &ServeConfig) -> anyhow::Result<Prepared> {
     Ok(Prepared {
         store,
         router,
+        services,
         manager,
         outbox,
         dispatcher,
@@ -324,8 +354,12 @@ async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (stopping_tx, stopping_rx) = oneshot::channel::<()>();
+    let services = prepared.services.clone();
     let signal = async move {
         shutdown.await;
+        // Open realtime streams end now (WebSockets with close code 1000), so they neither hold
+        // the graceful shutdown up nor outlive it.
+        services.events.close_all();
         let _ = stopping_tx.send(());
         tracing::info!("shutting down: finishing in-flight requests");
     };

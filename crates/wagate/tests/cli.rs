@@ -239,6 +239,49 @@ async fn cli_revocation_stops_a_key_on_the_running_servers_next_request() {
     terminate(served).await;
 }
 
+/// `wagate keys revoke` only reaches the shared store; the running server notices within a
+/// couple of seconds and ends the key's open event stream (events.md §4.6).
+#[tokio::test]
+async fn cli_revocation_closes_the_running_servers_open_streams_of_that_key() {
+    let db = TestDatabase::from_env().await;
+    let served = serve(&db, &[]).await;
+    let out = run(
+        &db,
+        &[
+            "keys", "create", "--org", "default", "--perms", "events", "--name", "watcher",
+        ],
+    )
+    .await;
+    let key = out.lines().last().unwrap().to_owned();
+    let list = run(&db, &["keys", "list", "--org", "default"]).await;
+    let id = list
+        .lines()
+        .find(|l| l.contains("watcher"))
+        .and_then(|l| l.split('\t').next())
+        .unwrap()
+        .to_owned();
+    let mut stream = reqwest::Client::new()
+        .get(format!("{}/api/v1/events", served.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let first = stream.chunk().await.unwrap().unwrap();
+    let frame: Value = serde_json::from_slice(first.trim_ascii()).unwrap();
+    assert_eq!(frame["event"], "connected");
+
+    run(&db, &["keys", "revoke", &id]).await;
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        // Nothing but the end of the stream (a ping would take 20 s).
+        stream.chunk().await
+    })
+    .await
+    .expect("the stream ends within a few seconds of the revocation");
+    assert!(matches!(ended, Ok(None)), "{ended:?}");
+    terminate(served).await;
+}
+
 #[tokio::test]
 async fn migrate_is_idempotent() {
     let db = TestDatabase::from_env().await;

@@ -15,13 +15,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(ErrorCode::PayloadTooLarge, "request body too large")
-            } else {
-                ApiError::validation("request body too large or unreadable", Vec::new())
-            }
-        })?;
+        let bytes = body_bytes(req, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(ApiError::validation("request body is required", Vec::new()));
         }
@@ -29,6 +23,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             .map(ApiJson)
             .map_err(|err| ApiError::validation("validation failed", vec![describe(&err)]))
     }
+}
+
+/// The whole body within the router's limit; past it `413` (D3).
+pub(crate) async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            ApiError::validation("request body too large or unreadable", Vec::new())
+        }
+    })
+}
+
+/// `413 payload_too_large`.
+pub(crate) fn too_large() -> ApiError {
+    ApiError::new(ErrorCode::PayloadTooLarge, "request body too large")
 }
 
 /// `"<problem> (body: line L column C)"`, the contract's `details.errors` shape.

@@ -1,7 +1,7 @@
 //! Extractors that answer the contract's envelope instead of axum's plain-text rejections.
 
 mod caller;
-mod json;
+pub(crate) mod json;
 mod path;
 mod query;
 

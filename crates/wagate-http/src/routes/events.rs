@@ -1,6 +1,5 @@
-//! The NDJSON event stream (events.md §4.5, D5): `GET /api/v1/events`.
-
-use std::time::Duration;
+//! The NDJSON event stream (events.md §4.5, D5): `GET /api/v1/events`. Frames, replay and
+//! closing are the service's `EventStream`; this writes one per line.
 
 use axum::body::Body;
 use axum::extract::State;
@@ -13,9 +12,6 @@ use wagate_service::{EventStream, StreamRequest};
 use crate::error::{ApiResult, ErrorEnvelope};
 use crate::extract::{ApiQuery, Caller};
 use crate::state::AppState;
-
-/// Seconds between `ping` frames (events.md §4.3).
-const HEARTBEAT_SECONDS: u64 = 20;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -47,36 +43,11 @@ pub async fn stream_events(
         types: q.types.or(q.events),
         since: q.since,
     };
-    let stream = state.services.events.open(&p, request).await?;
-    let now = state.services.clock.now_ms();
-    let connected = format!(
-        "{{\"event\":\"connected\",\"timestamp\":{now},\"heartbeatSeconds\":{HEARTBEAT_SECONDS}}}\n"
-    );
-    let clock = state.services.clock.clone();
-    let mut heartbeat = tokio::time::interval(Duration::from_secs(HEARTBEAT_SECONDS));
-    heartbeat.reset(); // the first tick would fire at once
-    let lines = futures::stream::unfold(
-        (Some(connected), stream, heartbeat),
-        move |(first, mut stream, mut heartbeat): (
-            Option<String>,
-            EventStream,
-            tokio::time::Interval,
-        )| {
-            let clock = clock.clone();
-            async move {
-                if let Some(line) = first {
-                    return Some((Ok::<_, std::io::Error>(line), (None, stream, heartbeat)));
-                }
-                let line = tokio::select! {
-                    next = stream.next() => format!("{}\n", next?),
-                    _ = heartbeat.tick() => {
-                        format!("{{\"event\":\"ping\",\"timestamp\":{}}}\n", clock.now_ms())
-                    }
-                };
-                Some((Ok(line), (None, stream, heartbeat)))
-            }
-        },
-    );
+    let stream = state.services.events.open(&p, request)?;
+    let lines = futures::stream::unfold(stream, |mut stream: EventStream| async move {
+        let frame = stream.next_frame().await?;
+        Some((Ok::<_, std::io::Error>(format!("{frame}\n")), stream))
+    });
     Ok((
         [
             (header::CONTENT_TYPE, "application/x-ndjson"),

@@ -11,6 +11,7 @@ pub mod media;
 pub mod messages;
 pub mod presence;
 pub mod probes;
+pub mod realtime;
 pub mod session_lifecycle;
 pub mod sessions;
 pub mod status;

@@ -9,6 +9,8 @@ use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 use wagate_domain::{Clock, EventLog, StoreResult, WebhookStore};
 
+use crate::periodic::spawn_periodic;
+
 /// Rows deleted per statement.
 const BATCH: u32 = 1_000;
 
@@ -25,13 +27,10 @@ pub fn spawn_retention(
         return;
     }
     let max_age_ms = i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        loop {
-            tokio::select! {
-                () = stop.cancelled() => return,
-                _ = tick.tick() => {}
-            }
+    spawn_periodic(every, stop.clone(), move || {
+        let (log, webhooks, clock, stop) =
+            (log.clone(), webhooks.clone(), clock.clone(), stop.clone());
+        async move {
             let before = clock.now_ms().saturating_sub(max_age_ms);
             prune("webhook deliveries", &stop, || {
                 webhooks.prune_deliveries(before, BATCH)

@@ -1,22 +1,29 @@
-//! Realtime streams (events.md §4): the caller's organization (optionally one session), a type
-//! filter, and replay after `since` from the log with no gap and no duplicate at the seam.
+//! Realtime streams (events.md §4): one implementation behind both transports (the NDJSON
+//! response and the WebSocket). A stream yields the contract's frames as JSON text — `connected`,
+//! the replay after `since` from the log with no gap and no duplicate at the seam, then live
+//! events and a `ping` every 20 s — and ends on revocation, shutdown or lag; the transport only
+//! writes what it gets.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::broadcast::{self, error::RecvError};
-use wagate_domain::{
-    Capability, Event, EventId, EventLog, LoggedEvent, OrgId, Principal, SessionId,
-};
+use tokio_util::sync::CancellationToken;
+use wagate_domain::{Capability, Clock, Event, EventId, EventLog, Principal, SessionId};
 
 use super::InProcessBus;
-use crate::api_keys::Revocations;
-use crate::{ServiceError, ServiceResult, access};
+use super::subscription::{Reach, Subscription, parse_type_list};
+use crate::revocations::Revocations;
+use crate::{ServiceResult, access};
 
 /// Events replayed at most on one connect (D5).
 pub const REPLAY_CAP: u32 = 1000;
 
-/// What a subscriber asks for (query parameters of the NDJSON stream).
+/// Seconds between `ping` frames, announced in `connected` (events.md §4.3).
+pub const HEARTBEAT_SECONDS: u64 = 20;
+
+/// What an NDJSON subscriber asks for (its query parameters, events.md §4.5).
 #[derive(Debug, Default, Clone)]
 pub struct StreamRequest {
     pub session: Option<String>,
@@ -25,122 +32,139 @@ pub struct StreamRequest {
     pub since: Option<String>,
 }
 
+/// Opens realtime streams and ends them all at shutdown.
 pub struct EventStreams {
     log: Arc<dyn EventLog>,
     bus: InProcessBus,
     revocations: Revocations,
+    clock: Arc<dyn Clock>,
+    closing: CancellationToken,
 }
 
-/// One open stream: the replay, then live events.
+/// Where a stream is in the order of events.md §4.2.
+enum Phase {
+    Connected,
+    Replay,
+    Live,
+    Ended,
+}
+
+/// One open stream: frames as JSON text, one object each.
 pub struct EventStream {
-    replay: VecDeque<LoggedEvent>,
+    phase: Phase,
+    subscription: Subscription,
+    log: Arc<dyn EventLog>,
+    clock: Arc<dyn Clock>,
+    replay: VecDeque<String>,
     live: broadcast::Receiver<Arc<Event>>,
     revoked: broadcast::Receiver<String>,
+    closing: CancellationToken,
+    heartbeat: tokio::time::Interval,
     /// Live events up to the last id the replay read were already sent (or filtered).
     seam: Option<EventId>,
-    scope: Scope,
-}
-
-struct Scope {
-    organization: OrgId,
-    session: Option<SessionId>,
-    types: Option<HashSet<String>>,
-    principal: Principal,
-}
-
-impl Scope {
-    fn admits(&self, organization: &OrgId, session: &SessionId, event_type: &str) -> bool {
-        *organization == self.organization
-            && self.session.as_ref().is_none_or(|s| s == session)
-            && self.principal.can_reach_session(session)
-            && self.types.as_ref().is_none_or(|t| t.contains(event_type))
-    }
 }
 
 impl EventStreams {
-    pub fn new(log: Arc<dyn EventLog>, bus: InProcessBus, revocations: Revocations) -> Self {
+    pub fn new(
+        log: Arc<dyn EventLog>,
+        bus: InProcessBus,
+        revocations: Revocations,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             log,
             bus,
             revocations,
+            clock,
+            closing: CancellationToken::new(),
         }
     }
 
-    /// Opens a stream: subscribes to live events first, then reads the replay, so nothing
-    /// published in between is lost (events.md §4.2).
-    pub async fn open(&self, p: &Principal, req: StreamRequest) -> ServiceResult<EventStream> {
+    /// `GET /api/v1/events`: the caller's organization, with `events`, optionally one session.
+    pub fn open(&self, p: &Principal, req: StreamRequest) -> ServiceResult<EventStream> {
         let organization = access::organization(p)?.clone();
         access::require(p, Capability::Events)?;
-        let types = parse_types(req.types.as_deref())?;
+        let types = parse_type_list(req.types.as_deref())?;
         // Not validated (events.md §4.5): a session out of reach simply yields no events.
-        let session = req
-            .session
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| SessionId::from_trusted(s.to_owned()));
-        let live = self.bus.subscribe();
-        let revoked = self.revocations.subscribe();
-        let scope = Scope {
-            organization,
-            session,
+        let session = non_blank(req.session).map(SessionId::from_trusted);
+        Ok(self.subscribe(Subscription {
+            reach: Reach::Organization {
+                organization,
+                session,
+            },
             types,
+            since: non_blank(req.since),
             principal: p.clone(),
-        };
-        let since = req
-            .since
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
-        let (replay, seam) = match since {
-            None => (VecDeque::new(), None),
-            Some(since) => {
-                // An id that does not parse cannot be in the log: replay from the oldest.
-                let after = EventId::parse(since).ok();
-                let rows = self
-                    .log
-                    .events_after(
-                        &scope.organization,
-                        scope.session.as_ref(),
-                        after.as_ref(),
-                        REPLAY_CAP,
-                    )
-                    .await?;
-                let seam = rows.last().map(|r| r.id.clone());
-                let rows = rows
-                    .into_iter()
-                    .filter(|r| scope.admits(&r.organization, &r.session, &r.event_type))
-                    .collect();
-                (rows, seam)
-            }
-        };
-        Ok(EventStream {
-            replay,
-            live,
-            revoked,
-            seam,
-            scope,
-        })
+        }))
+    }
+
+    /// Opens a stream for an authorized subscription: subscribes to live events (and to
+    /// revocations) now, before the replay is read, so nothing published in between is lost.
+    pub fn subscribe(&self, subscription: Subscription) -> EventStream {
+        let mut heartbeat = tokio::time::interval(Duration::from_secs(HEARTBEAT_SECONDS));
+        heartbeat.reset(); // the first tick would fire at once
+        EventStream {
+            phase: Phase::Connected,
+            subscription,
+            log: self.log.clone(),
+            clock: self.clock.clone(),
+            replay: VecDeque::new(),
+            live: self.bus.subscribe(),
+            revoked: self.revocations.subscribe(),
+            closing: self.closing.child_token(),
+            heartbeat,
+            seam: None,
+        }
+    }
+
+    /// Ends every open stream (shutdown): each yields no more frames, and new ones end at once.
+    pub fn close_all(&self) {
+        self.closing.cancel();
     }
 }
 
 impl EventStream {
-    /// The next envelope line for this subscriber; `None` when the stream must end (the bus
-    /// closed, this subscriber fell too far behind and must reconnect with `since`, or its
-    /// API key was revoked).
-    pub async fn next(&mut self) -> Option<String> {
-        let credential = self.scope.principal.credential_id();
-        if let Some(row) = self.replay.pop_front() {
-            return Some(row.envelope);
+    /// The next frame for this subscriber; `None` when the stream must end (shutdown, its
+    /// credential revoked, the subscriber fell too far behind and must reconnect with `since`,
+    /// or the replay failed after its `error` frame).
+    ///
+    /// Cancel-safe: a call dropped before it returns loses nothing.
+    pub async fn next_frame(&mut self) -> Option<String> {
+        match self.phase {
+            Phase::Connected => {
+                self.phase = Phase::Replay;
+                return Some(format!(
+                    "{{\"event\":\"connected\",\"timestamp\":{},\"heartbeatSeconds\":{HEARTBEAT_SECONDS}}}",
+                    self.clock.now_ms()
+                ));
+            }
+            Phase::Replay => match self.read_replay().await {
+                Ok(()) => self.phase = Phase::Live,
+                Err(err) => {
+                    tracing::warn!(%err, "realtime replay failed");
+                    self.phase = Phase::Ended;
+                    return Some("{\"event\":\"error\",\"error\":\"replay_failed\"}".to_owned());
+                }
+            },
+            Phase::Live => {}
+            Phase::Ended => return None,
         }
+        if let Some(envelope) = self.replay.pop_front() {
+            return Some(envelope);
+        }
+        let credential = self.subscription.principal.credential_id();
         loop {
             let received = tokio::select! {
+                () = self.closing.cancelled() => return None,
                 revoked = self.revoked.recv() => match revoked {
                     Ok(id) if id != credential => continue,
                     Err(RecvError::Lagged(_)) => continue,
                     // Revoked, or no revocation can be heard any more: close.
                     Ok(_) | Err(RecvError::Closed) => return None,
                 },
+                _ = self.heartbeat.tick() => {
+                    return Some(format!("{{\"event\":\"ping\",\"timestamp\":{}}}", self.clock.now_ms()));
+                }
                 received = self.live.recv() => received,
             };
             let event = match received {
@@ -155,7 +179,7 @@ impl EventStream {
                 continue;
             }
             if self
-                .scope
+                .subscription
                 .admits(&event.organization, &event.session, event.event_type())
             {
                 return Some(event.envelope_json());
@@ -163,50 +187,44 @@ impl EventStream {
         }
     }
 
+    /// Reads the log after `since` (events.md §4.2): from the oldest retained event when the
+    /// cursor is unknown, at most [`REPLAY_CAP`] rows, never for the firehose.
+    async fn read_replay(&mut self) -> ServiceResult<()> {
+        let Reach::Organization {
+            organization,
+            session,
+        } = &self.subscription.reach
+        else {
+            return Ok(());
+        };
+        let Some(since) = &self.subscription.since else {
+            return Ok(());
+        };
+        // An id that does not parse cannot be in the log: replay from the oldest.
+        let after = EventId::parse(since).ok();
+        let rows = self
+            .log
+            .events_after(organization, session.as_ref(), after.as_ref(), REPLAY_CAP)
+            .await?;
+        self.seam = rows.last().map(|r| r.id.clone());
+        self.replay = rows
+            .into_iter()
+            .filter(|r| {
+                self.subscription
+                    .admits(&r.organization, &r.session, &r.event_type)
+            })
+            .map(|r| r.envelope)
+            .collect();
+        Ok(())
+    }
+
     /// The credential this stream was opened with (revocation closes it).
     pub fn principal(&self) -> &Principal {
-        &self.scope.principal
+        &self.subscription.principal
     }
 }
 
-/// `None` = every type (events.md §4.1); a list resolving to no names is a `400`.
-fn parse_types(raw: Option<&str>) -> ServiceResult<Option<HashSet<String>>> {
-    let Some(raw) = raw else { return Ok(None) };
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    let names: HashSet<String> = raw
-        .split(',')
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .map(str::to_owned)
-        .collect();
-    if names.contains("*") {
-        return Ok(None);
-    }
-    if names.is_empty() {
-        return Err(ServiceError::validation(
-            "events filter matches no event types",
-        ));
-    }
-    Ok(Some(names))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn type_filters_follow_the_contract() {
-        assert_eq!(parse_types(None).unwrap(), None);
-        assert_eq!(parse_types(Some("")).unwrap(), None);
-        assert_eq!(parse_types(Some("message,*")).unwrap(), None);
-        let some = parse_types(Some(" message , ,session.status"))
-            .unwrap()
-            .unwrap();
-        assert_eq!(some.len(), 2);
-        assert!(some.contains("message") && some.contains("session.status"));
-        assert!(parse_types(Some(",")).is_err());
-        assert!(parse_types(Some(" , ")).is_err());
-    }
+/// A trimmed, non-empty value.
+pub(crate) fn non_blank(raw: Option<String>) -> Option<String> {
+    raw.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }

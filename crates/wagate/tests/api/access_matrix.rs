@@ -128,6 +128,15 @@ fn ops() -> Vec<Op> {
             None,
             Foreign::OwnStream,
         ),
+        // The WebSocket's ticket (the upgrade itself is authorized by the ticket alone and is
+        // not a documented operation; its refusals are tested in `realtime.rs`).
+        op(
+            Method::POST,
+            "/api/v1/realtime/ticket",
+            "events",
+            Some(json!({})),
+            Foreign::OwnDataOnly,
+        ),
         reading(Method::GET, "/api/v1/sessions/{session}/outbox/{outboxId}"),
         sending(
             Method::PATCH,

@@ -68,23 +68,41 @@ pub(crate) async fn traffic(node: &TestNode, n: usize) -> String {
     node.wait_for_status(&id, "working").await;
     node.sim_phone(PEER).await;
     for i in 0..n {
-        let sent = node
-            .sim(
-                Method::POST,
-                &format!("/_sim/phones/{PEER}/messages"),
-                Some(json!({"to": format!("{ME}@s.whatsapp.net"), "text": format!("m{i}")})),
-            )
-            .await;
-        assert_eq!(sent.status, 201, "{sent:?}");
+        peer_sends(node, &format!("m{i}")).await;
     }
     id
 }
 
-fn types(events: &[Value]) -> Vec<&str> {
+/// Revokes key `id` through the API with the bootstrap key.
+pub(crate) async fn revoke_over_rest(node: &TestNode, id: &str) {
+    let revoke = node
+        .call(
+            Some(&node.key),
+            Method::DELETE,
+            &format!("/api/v1/api-keys/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(revoke.status, 204, "{revoke:?}");
+}
+
+/// `PEER` sends `text` to the paired session.
+pub(crate) async fn peer_sends(node: &TestNode, text: &str) {
+    let sent = node
+        .sim(
+            Method::POST,
+            &format!("/_sim/phones/{PEER}/messages"),
+            Some(json!({"to": format!("{ME}@s.whatsapp.net"), "text": text})),
+        )
+        .await;
+    assert_eq!(sent.status, 201, "{sent:?}");
+}
+
+pub(crate) fn types(events: &[Value]) -> Vec<&str> {
     events.iter().filter_map(|e| e["event"].as_str()).collect()
 }
 
-fn ids(events: &[Value]) -> Vec<String> {
+pub(crate) fn ids(events: &[Value]) -> Vec<String> {
     events
         .iter()
         .filter_map(|e| e["id"].as_str().map(str::to_owned))
@@ -97,7 +115,13 @@ async fn the_stream_sees_lifecycle_and_message_events_once() {
     let mut stream = Lines::open(&node, &node.key, "").await;
     let id = traffic(&node, 3).await;
     let seen = stream.drain(Duration::from_millis(1500)).await;
-    let kinds = types(&seen);
+    assert_pairing_and_texts_once(&node, &seen, &id).await;
+}
+
+/// What a stream open while [`traffic`] ran with three texts must have seen: the pairing's
+/// lifecycle events, the texts in order, every event once and in id order, as envelopes.
+pub(crate) async fn assert_pairing_and_texts_once(node: &TestNode, seen: &[Value], session: &str) {
+    let kinds = types(seen);
     for expected in ["session.status", "auth.qr", "auth.code"] {
         assert!(
             kinds.contains(&expected),
@@ -110,7 +134,7 @@ async fn the_stream_sees_lifecycle_and_message_events_once() {
         .filter_map(|e| e["payload"]["body"].as_str())
         .collect();
     assert_eq!(texts, ["m0", "m1", "m2"]);
-    let all = ids(&seen);
+    let all = ids(seen);
     let mut unique = all.clone();
     unique.sort();
     unique.dedup();
@@ -118,7 +142,7 @@ async fn the_stream_sees_lifecycle_and_message_events_once() {
     assert_eq!(unique, all, "events arrive in id order");
     let first = &seen[0];
     assert_eq!(first["schema"], "v1");
-    assert_eq!(first["session"], id.as_str());
+    assert_eq!(first["session"], session);
     assert_eq!(first["organization"], node.default_org().await.as_str());
     assert!(first["timestamp"].as_i64().is_some());
 }
@@ -139,14 +163,7 @@ async fn replay_after_a_reconnect_has_no_gap_and_no_duplicate() {
     drop(early);
     let since = read[2]["id"].as_str().unwrap();
     // More traffic while it is away, then it comes back with `since`.
-    let phone = node
-        .sim(
-            Method::POST,
-            &format!("/_sim/phones/{PEER}/messages"),
-            Some(json!({"to": format!("{ME}@s.whatsapp.net"), "text": "while away"})),
-        )
-        .await;
-    assert_eq!(phone.status, 201);
+    peer_sends(&node, "while away").await;
     let later = full.drain(Duration::from_millis(1500)).await;
     let mut back = Lines::open(&node, &node.key, &format!("?since={since}")).await;
     let resumed = back.drain(Duration::from_millis(1500)).await;
@@ -282,15 +299,7 @@ async fn revoking_a_key_closes_its_streams() {
     let kept = node.key_in(&org, "events", None).await;
     let mut closing = Lines::open(&node, &doomed.key, "").await;
     let mut staying = Lines::open(&node, &kept.key, "").await;
-    let revoke = node
-        .call(
-            Some(&node.key),
-            Method::DELETE,
-            &format!("/api/v1/api-keys/{}", doomed.id),
-            None,
-        )
-        .await;
-    assert_eq!(revoke.status, 204, "{revoke:?}");
+    revoke_over_rest(&node, &doomed.id).await;
     let ended = tokio::time::timeout(Duration::from_secs(5), closing.res.chunk())
         .await
         .expect("the revoked key's stream ends");

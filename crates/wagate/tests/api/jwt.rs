@@ -6,11 +6,11 @@ use wagate::config::JwtConfig;
 use wagate_test_support::jwt::{JwksServer, SigningKey, claims};
 use wagate_test_support::node::{Reply, TestNode};
 
-const ISS: &str = "https://auth.example";
-const AUD: &str = "https://auth.example";
+pub(crate) const ISS: &str = "https://auth.example";
+pub(crate) const AUD: &str = "https://auth.example";
 
 /// A node trusting a JWKS server that publishes `key`.
-async fn node_trusting(key: &SigningKey) -> (JwksServer, TestNode) {
+pub(crate) async fn node_trusting(key: &SigningKey) -> (JwksServer, TestNode) {
     let jwks = JwksServer::start(vec![key.public_jwk()]).await;
     let url = jwks.url();
     let node = TestNode::start_with(move |c| {

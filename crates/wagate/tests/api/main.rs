@@ -16,6 +16,7 @@ mod openapi;
 mod outbox;
 mod presence;
 mod probes;
+mod realtime;
 mod sessions;
 mod status;
 mod transport;

@@ -43,6 +43,7 @@ async fn document_is_served_as_json_and_yaml() {
             "createApiKey",
             "createChannel",
             "createGroup",
+            "createRealtimeTicket",
             "createSession",
             "createWebhook",
             "deleteChat",
