@@ -10,6 +10,7 @@
 //! read); [`api`] and [`latency`] serve them all.
 
 pub mod api;
+pub mod fanout;
 pub mod groups;
 pub mod inbound;
 pub mod latency;

@@ -11,6 +11,7 @@
 //!   wagate-bench group-seed --data-dir DIR --session ID [--groups N] [--members N]
 //!   wagate-bench groups --api URL --key KEY --session ID --group JID --groups N
 //!   wagate-bench webhooks --mode throughput|baseline|latency --data-dir DIR [--events N]…
+//!   wagate-bench fanout --api URL --key KEY [--subscribers N] [--sessions N]
 //!
 //! Runs on tokio's multi-thread runtime with default settings, like `wagate serve`.
 
@@ -69,6 +70,8 @@ enum Command {
     Groups(wagate_bench::groups::GroupsArgs),
     /// Webhook deliveries per second, the bare-HTTP baseline, and feed-to-delivered latency.
     Webhooks(wagate_bench::webhooks::WebhookArgs),
+    /// NDJSON stream fan-out: N subscribers of one node, every event to each.
+    Fanout(wagate_bench::fanout::FanoutArgs),
 }
 
 #[tokio::main]
@@ -118,5 +121,6 @@ async fn main() -> anyhow::Result<()> {
         Command::GroupSeed(args) => wagate_bench::groups::run_seed(args).await,
         Command::Groups(args) => wagate_bench::groups::run(args).await,
         Command::Webhooks(args) => wagate_bench::webhooks::run(args).await,
+        Command::Fanout(args) => wagate_bench::fanout::run(args).await,
     }
 }
