@@ -484,7 +484,8 @@ macro_rules! impl_group_store {
             ) -> wagate_domain::StoreResult<()> {
                 use $crate::error::map;
                 let session = session.as_str();
-                // The usual case, a known member writing again, is one statement.
+                // The usual case, a known member writing again (by LID), is one statement; by
+                // phone JID, the member is found after resolving it to the LID.
                 let seen = sqlx::query(
                     "UPDATE group_members SET last_seen_at = $4 WHERE session_id = $1 \
                      AND group_jid = $2 AND lid = $3 AND removed_at IS NULL",
@@ -508,9 +509,13 @@ macro_rules! impl_group_store {
                      first_seen_at, last_seen_at, changed_at) \
                      VALUES ($1, $2, $3, 'member', $5, $5, $4) \
                      ON CONFLICT (session_id, group_jid, lid) DO UPDATE SET \
-                     role = 'member', last_seen_at = excluded.last_seen_at, \
-                     changed_at = excluded.changed_at, removed_at = NULL \
-                     WHERE group_members.changed_at <= excluded.changed_at",
+                     role = CASE WHEN group_members.removed_at IS NULL \
+                       THEN group_members.role ELSE excluded.role END, \
+                     changed_at = CASE WHEN group_members.removed_at IS NULL \
+                       THEN group_members.changed_at ELSE excluded.changed_at END, \
+                     last_seen_at = excluded.last_seen_at, removed_at = NULL \
+                     WHERE group_members.removed_at IS NULL \
+                       OR group_members.changed_at <= excluded.changed_at",
                 )
                 .bind(session)
                 .bind(group_jid)

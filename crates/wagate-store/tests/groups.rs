@@ -449,6 +449,20 @@ async fn phone_jids_resolve_to_the_single_lid_and_learning_one_merges_members() 
         members_of(&f, &me).await,
         [(lid.to_owned(), MemberRole::Member)]
     );
+    // A known admin writing by phone JID stays admin.
+    f.g()
+        .put_members(&me, GID, &[member(lid, MemberRole::Admin)], false, 8, 8)
+        .await
+        .unwrap();
+    f.g().observe_member(&me, GID, phone, 9, 9).await.unwrap();
+    assert_eq!(
+        members_of(&f, &me).await,
+        [(lid.to_owned(), MemberRole::Admin)]
+    );
+    f.g()
+        .put_members(&me, GID, &[member(lid, MemberRole::Member)], false, 8, 8)
+        .await
+        .unwrap();
 
     // Stored in both forms before the mapping was known: one row after, the later change.
     let (p2, l2) = ("6284@s.whatsapp.net", "84@lid");
