@@ -101,14 +101,18 @@ pub async fn run_seed(args: GroupSeedArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     for info in &infos {
         let t = Instant::now();
-        updates.store_info(&session, info).await?;
+        updates
+            .store_info(&session, info, SystemClock.now_ms())
+            .await?;
         fresh.record(t.elapsed());
     }
     let fresh_secs = started.elapsed().as_secs_f64();
     let mut again = Latencies::default();
     for _ in 0..args.refreshes {
         let t = Instant::now();
-        updates.store_info(&session, &infos[0]).await?;
+        updates
+            .store_info(&session, &infos[0], SystemClock.now_ms())
+            .await?;
         again.record(t.elapsed());
     }
 

@@ -124,7 +124,8 @@ macro_rules! impl_message_store {
                     .as_deref()
                     .and_then(|j| j.split('@').next())
                     .map(str::to_owned);
-                let mut tx = self.pool.begin().await.map_err(map)?;
+                let phones: Vec<&str> = update.phone_jid.as_deref().into_iter().collect();
+                let mut tx = self.begin_identity_write(&phones).await?;
                 sqlx::query(
                     "INSERT INTO identities (lid, phone_number, phone_jid, name, business_name, \
                      first_seen_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
@@ -210,6 +211,34 @@ macro_rules! impl_message_store {
                                 .map_err(map)?;
                         }
                     }
+                    // Group memberships under the phone JID move to the LID too (issue 5), so
+                    // a member is stored once; where a session holds both forms, the one that
+                    // changed last stays. Index lookups on `group_members_lid` only.
+                    let doubles: Vec<(i64, String, String)> = sqlx::query_as(
+                        "SELECT CASE WHEN p.changed_at > l.changed_at THEN l.id ELSE p.id END, \
+                         p.session_id, p.group_jid FROM group_members p JOIN group_members l \
+                         ON l.session_id = p.session_id AND l.group_jid = p.group_jid \
+                         AND l.lid = $2 WHERE p.lid = $1",
+                    )
+                    .bind(phone_jid)
+                    .bind(&update.lid)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(map)?;
+                    for (older, session, group_jid) in &doubles {
+                        sqlx::query("DELETE FROM group_members WHERE id = $1")
+                            .bind(older)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(map)?;
+                        count_members!(tx, session, group_jid, now_ms);
+                    }
+                    sqlx::query("UPDATE group_members SET lid = $2 WHERE lid = $1")
+                        .bind(phone_jid)
+                        .bind(&update.lid)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map)?;
                 }
                 tx.commit().await.map_err(map)
             }

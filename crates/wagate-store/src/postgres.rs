@@ -32,6 +32,29 @@ impl PostgresStore {
     }
 }
 
+impl PostgresStore {
+    /// A transaction holding a lock per phone JID in `phones` (advisory, released at its end,
+    /// taken in one order): a membership write that reads the LID ↔ phone mapping and the
+    /// identity merge that moves memberships to the LID never interleave for one phone.
+    pub(crate) async fn begin_identity_write(
+        &self,
+        phones: &[&str],
+    ) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
+        let mut tx = self.pool.begin().await.map_err(error::map)?;
+        if !phones.is_empty() {
+            sqlx::query(
+                "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtext(p) AS h \
+                 FROM unnest($1::text[]) AS p ORDER BY h) AS locks",
+            )
+            .bind(phones)
+            .execute(&mut *tx)
+            .await
+            .map_err(error::map)?;
+        }
+        Ok(tx)
+    }
+}
+
 impl_message_store!(PostgresStore);
 impl_event_log!(PostgresStore, contains = "strpos");
 impl_webhook_store!(PostgresStore, claim_lock = "FOR UPDATE SKIP LOCKED");

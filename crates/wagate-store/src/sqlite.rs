@@ -56,6 +56,21 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// A transaction that holds the write lock from its start: writes that read the LID ↔
+    /// phone mapping then see every identity committed before, and the identity merge sees
+    /// every membership committed before (one writer at a time). `_phones` is for PostgreSQL.
+    pub(crate) async fn begin_identity_write(
+        &self,
+        _phones: &[&str],
+    ) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(error::map)
+    }
+}
+
 impl_message_store!(SqliteStore);
 impl_event_log!(SqliteStore, contains = "instr");
 impl_webhook_store!(SqliteStore, claim_lock = "");

@@ -141,12 +141,23 @@ pub struct CreateGroupBody {
 }
 
 /// All optional; at least one required. Applied in this order.
+/// A field that may be `null`: present (even as `null`) is `Some`, absent is `None` (through
+/// `#[serde(default)]`).
+fn present<'de, D>(d: D) -> Result<Option<Option<String>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    <Option<String> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateGroupBody {
     subject: Option<String>,
-    /// `""` clears the description.
-    description: Option<String>,
+    /// `""` or `null` clears the description; absent leaves it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable)]
+    description: Option<Option<String>>,
     /// Only admins may send.
     announce: Option<bool>,
     /// Only admins may edit the group's info.
@@ -254,7 +265,8 @@ pub async fn update_group(
     let s = session(&state, &p, &id, Capability::Send).await?;
     let settings = GroupSettings {
         subject: body.subject,
-        description: body.description,
+        // api.md §8.4: an explicit null clears the description like "".
+        description: body.description.map(Option::unwrap_or_default),
         announce: body.announce,
         locked: body.locked,
     };

@@ -1,6 +1,7 @@
 //! Group use cases on a session the caller may reach (the HTTP layer resolves it with
 //! [`crate::SessionService::access`] first): stored reads, live changes through the engine
-//! client, whose results are stored at once.
+//! client, whose results are stored at once — as of the moment the request left, so
+//! WhatsApp's echo of an earlier change, arriving later, is recognised as older.
 
 use std::sync::Arc;
 
@@ -131,11 +132,12 @@ impl GroupService {
             .map(|p| member_jid(p))
             .collect::<ServiceResult<Vec<_>>>()?;
         let client = self.manager.require_live(&s.id).await?;
+        let at = self.updates.now_ms();
         let info = client
             .create_group(name, &participants)
             .await
             .map_err(engine_error)?;
-        self.updates.store_info(&s.id, &info).await?;
+        self.updates.store_info(&s.id, &info, at).await?;
         Ok(info)
     }
 
@@ -151,6 +153,7 @@ impl GroupService {
         }
         let gid = group_jid(gid)?;
         let client = self.manager.require_live(&s.id).await?;
+        let at = self.updates.now_ms();
         client
             .update_group(&gid, &settings)
             .await
@@ -162,7 +165,7 @@ impl GroupService {
             is_locked: settings.locked,
             ..GroupMeta::jid(gid.as_str())
         };
-        Ok(self.updates.store_meta(&meta).await?)
+        Ok(self.updates.store_meta(&meta, at).await?)
     }
 
     /// The invite link; `reset` revokes the current one first (api.md §8.5–§8.6).
@@ -194,6 +197,7 @@ impl GroupService {
             .collect::<ServiceResult<Vec<_>>>()?;
         let client = self.manager.require_live(&s.id).await?;
         let action = ParticipantAction::Add;
+        let at = self.updates.now_ms();
         let outcomes = client
             .change_participants(&gid, action, &members)
             .await
@@ -201,7 +205,7 @@ impl GroupService {
         let done = changed(action, outcomes)?;
         Ok(self
             .updates
-            .store_role(&s.id, gid.as_str(), &done, MemberRole::Member)
+            .store_role(&s.id, gid.as_str(), &done, MemberRole::Member, at)
             .await?)
     }
 
@@ -221,6 +225,7 @@ impl GroupService {
             MemberChange::Promote => ParticipantAction::Promote,
             MemberChange::Demote => ParticipantAction::Demote,
         };
+        let at = self.updates.now_ms();
         let outcomes = client
             .change_participants(&gid, action, &[member])
             .await
@@ -228,15 +233,15 @@ impl GroupService {
         let done = changed(action, outcomes)?;
         let gid = gid.as_str();
         match change {
-            MemberChange::Remove => self.updates.store_removed(s, gid, &done).await?,
+            MemberChange::Remove => self.updates.store_removed(s, gid, &done, at).await?,
             MemberChange::Promote => {
                 self.updates
-                    .store_role(&s.id, gid, &done, MemberRole::Admin)
+                    .store_role(&s.id, gid, &done, MemberRole::Admin, at)
                     .await?;
             }
             MemberChange::Demote => {
                 self.updates
-                    .store_role(&s.id, gid, &done, MemberRole::Member)
+                    .store_role(&s.id, gid, &done, MemberRole::Member, at)
                     .await?;
             }
         }
@@ -255,6 +260,7 @@ impl GroupService {
     pub async fn join(&self, s: &Session, invite: &str) -> ServiceResult<Jid> {
         let code = InviteCode::parse(invite)?;
         let client = self.manager.require_live(&s.id).await?;
+        let at = self.updates.now_ms();
         let gid = client
             .join_group(code.as_str())
             .await
@@ -265,13 +271,13 @@ impl GroupService {
                 other => engine_error(other),
             })?;
         match client.group_info(&gid).await {
-            Ok(info) => self.updates.store_info(&s.id, &info).await?,
+            Ok(info) => self.updates.store_info(&s.id, &info, at).await?,
             Err(err) => {
                 tracing::warn!(session = %s.id, %gid, %err, "joined group not described");
                 let now = self.updates.now_ms();
                 self.updates
                     .store()
-                    .mark_joined(&s.id, gid.as_str(), now)
+                    .mark_joined(&s.id, gid.as_str(), at, now)
                     .await?;
             }
         }
@@ -282,12 +288,13 @@ impl GroupService {
     pub async fn leave(&self, s: &Session, gid: &str) -> ServiceResult<()> {
         let gid = group_jid(gid)?;
         let client = self.manager.require_live(&s.id).await?;
+        let at = self.updates.now_ms();
         client.leave_group(&gid).await.map_err(group_error)?;
         let now = self.updates.now_ms();
         Ok(self
             .updates
             .store()
-            .mark_left(&s.id, gid.as_str(), now)
+            .mark_left(&s.id, gid.as_str(), at, now)
             .await?)
     }
 }

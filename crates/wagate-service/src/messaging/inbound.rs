@@ -141,10 +141,12 @@ impl InboundPipeline {
         }
     }
 
-    /// Stores a message (and its chat) without publishing; `Some` when it was new.
+    /// Stores a message (and its chat; for a group, the group and its sender as a member)
+    /// without publishing; `Some` when it was new.
     async fn persist(
         &self,
         session: &Session,
+        client: &Arc<dyn EngineClient>,
         m: &InboundMessage,
     ) -> StoreResult<Option<MessagePayload>> {
         let author = Author::of(m);
@@ -200,6 +202,12 @@ impl InboundPipeline {
         };
         if !self.store.record_message(&touch, &message).await? {
             return Ok(None);
+        }
+        if kind == ChatKind::Group {
+            let sender = (!m.from_me).then(|| author.lid.clone().or(author.phone.clone()));
+            self.groups
+                .on_message(session, client, &m.chat, sender.flatten(), m.timestamp)
+                .await?;
         }
         if let InboundContent::Poll(spec) = &m.content {
             self.store
@@ -288,7 +296,7 @@ impl InboundPipeline {
             // events.md §3.2 row 10: unknown kinds are dropped.
             InboundContent::Other { .. } => None,
             _ => {
-                let Some(payload) = self.persist(session, m).await? else {
+                let Some(payload) = self.persist(session, client, m).await? else {
                     return Ok(());
                 };
                 if !m.from_me {
@@ -439,7 +447,7 @@ impl InboundPipeline {
                 }
                 for m in &chunk.messages {
                     if !matches!(m.content, InboundContent::Other { .. }) {
-                        self.persist(session, m).await?;
+                        self.persist(session, client, m).await?;
                     }
                 }
                 Ok(())

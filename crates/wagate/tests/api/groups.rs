@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use wagate_domain::EventPayload;
 use wagate_test_support::node::{Reply, TestNode};
 
-use crate::messaging::{ME, PEER, jid, paired, wait_for_items};
+use crate::messaging::{ME, PEER, jid, paired, stop, wait_for_items};
 
 const THIRD: &str = "628111000003";
 
@@ -43,9 +43,9 @@ impl Fixture {
         enc(created.body["groupJid"].as_str().unwrap())
     }
 
-    /// A group `PEER` created with this session's account as a plain member.
-    async fn peer_group(&self) -> String {
-        let body = json!({"subject": "Peer's", "participants": [jid(ME)]});
+    /// `PEER` creates a group on the network with this session's account in it; its JID.
+    async fn sim_group(&self, subject: &str) -> String {
+        let body = json!({"subject": subject, "participants": [jid(ME)]});
         let reply = self
             .node
             .sim(
@@ -55,7 +55,12 @@ impl Fixture {
             )
             .await;
         assert_eq!(reply.status, 201, "{reply:?}");
-        let gid = enc(reply.body["gid"].as_str().unwrap());
+        reply.body["gid"].as_str().unwrap().to_owned()
+    }
+
+    /// A group `PEER` created with this session's account as a plain member.
+    async fn peer_group(&self) -> String {
+        let gid = enc(&self.sim_group("Peer's").await);
         self.wait_for_group(&gid, |g| g["subject"] == "Peer's")
             .await;
         gid
@@ -114,6 +119,44 @@ impl Fixture {
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
         last
+    }
+
+    /// The LID the network gave `phone`'s account.
+    async fn lid(&self, phone: &str) -> String {
+        let reply = self
+            .node
+            .sim(Method::GET, &format!("/_sim/phones/{phone}"), None)
+            .await;
+        assert_eq!(reply.status, 200, "{reply:?}");
+        reply.body["lid"].as_str().unwrap().to_owned()
+    }
+
+    /// `(LID, role)` of `phone`'s account as a stored member.
+    async fn lid_member(&self, phone: &str, role: &str) -> (String, String) {
+        (self.lid(phone).await, role.to_owned())
+    }
+
+    /// Stops the session, runs `meanwhile` on the network, starts the session again: what
+    /// the network announced meanwhile never reached it.
+    async fn while_stopped(&self, meanwhile: impl AsyncFnOnce()) {
+        stop(&self.node, &self.id).await;
+        meanwhile().await;
+        let started = self.call(Method::POST, ":start", Some(json!({}))).await;
+        assert_eq!(started.status, 200, "{started:?}");
+        self.node.wait_for_status(&self.id, "working").await;
+    }
+
+    /// The phone `from` writes `text` in a chat (a user or group JID).
+    async fn says(&self, from: &str, to: &str, text: &str) {
+        let sent = self
+            .node
+            .sim(
+                Method::POST,
+                &format!("/_sim/phones/{from}/messages"),
+                Some(json!({"to": to, "text": text})),
+            )
+            .await;
+        assert_eq!(sent.status, 201, "{sent:?}");
     }
 
     async fn members(&self, gid: &str) -> Vec<(String, String)> {
@@ -175,10 +218,10 @@ async fn a_created_group_is_stored_listed_and_described() {
         (got.status, got.body["subject"].as_str()),
         (200, Some("Team"))
     );
-    assert_eq!(
-        f.members(&enc(&gid)).await,
-        [member(ME, "superadmin"), member(PEER, "member")]
-    );
+    // The network tells the session PEER's LID as they now share a group: one row, by LID.
+    let mut expected = [member(ME, "superadmin"), f.lid_member(PEER, "member").await];
+    expected.sort();
+    assert_eq!(f.settled_members(&enc(&gid), &expected).await, expected);
 }
 
 #[tokio::test]
@@ -307,11 +350,12 @@ async fn members_are_added_promoted_demoted_and_removed() {
         )
         .await;
     assert_eq!(promoted.status, 204, "{promoted:?}");
-    let expected = [
+    let mut expected = [
         member(ME, "superadmin"),
-        member(PEER, "member"),
-        member(THIRD, "admin"),
+        f.lid_member(PEER, "member").await,
+        f.lid_member(THIRD, "admin").await,
     ];
+    expected.sort();
     assert_eq!(f.settled_members(&gid, &expected).await, expected);
     let demoted = f
         .call(
@@ -329,7 +373,8 @@ async fn members_are_added_promoted_demoted_and_removed() {
         )
         .await;
     assert_eq!(removed.status, 204, "{removed:?}");
-    let expected = [member(ME, "superadmin"), member(PEER, "member")];
+    let mut expected = [member(ME, "superadmin"), f.lid_member(PEER, "member").await];
+    expected.sort();
     assert_eq!(f.settled_members(&gid, &expected).await, expected);
     let sim = f
         .node
@@ -712,25 +757,13 @@ async fn changes_made_by_others_update_the_store_and_publish_group_events() {
         .await;
     f.wait_for_group(&gid, |g| g["participantCount"] == 3).await;
     // The promotion is a separate group event: it may land after the count changed.
-    let promoted = [
+    let mut promoted = [
         member(ME, "admin"),
-        member(PEER, "superadmin"),
-        member(THIRD, "member"),
+        f.lid_member(PEER, "superadmin").await,
+        f.lid_member(THIRD, "member").await,
     ];
-    for _ in 0..200 {
-        if f.members(&gid).await == promoted {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    assert_eq!(
-        f.members(&gid).await,
-        [
-            member(ME, "admin"),
-            member(PEER, "superadmin"),
-            member(THIRD, "member")
-        ]
-    );
+    promoted.sort();
+    assert_eq!(f.settled_members(&gid, &promoted).await, promoted);
 
     let mut seen = Vec::new();
     while let Ok(Ok(e)) =
@@ -758,4 +791,208 @@ async fn changes_made_by_others_update_the_store_and_publish_group_events() {
     f.peer_op(json!({"op": "changeParticipants", "group": group, "action": "remove", "members": [jid(ME)]}))
         .await;
     f.wait_for_group(&gid, |g| g["leftAt"].is_i64()).await;
+}
+
+#[tokio::test]
+async fn a_member_removed_right_after_being_added_never_reappears() {
+    let f = Fixture::new().await;
+    let gid = f.create("Team").await;
+    let mut settled = [member(ME, "superadmin"), f.lid_member(PEER, "member").await];
+    settled.sort();
+    assert_eq!(f.settled_members(&gid, &settled).await, settled);
+    let third = [jid(THIRD), f.lid(THIRD).await];
+    let mut events = f.node.events();
+    // A backlog of messages keeps the session busy, so WhatsApp's echoes of the changes below
+    // arrive after both changes were stored.
+    let url = f.node.url(&format!("/_sim/phones/{PEER}/messages"));
+    let sends: Vec<_> = (0..300)
+        .map(|i| {
+            let send = f
+                .node
+                .client
+                .post(&url)
+                .json(&json!({"to": jid(ME), "text": format!("busy {i}")}))
+                .send();
+            tokio::spawn(send)
+        })
+        .collect();
+    for send in sends {
+        assert_eq!(send.await.unwrap().unwrap().status(), 201);
+    }
+    let add = json!({"participants": [jid(THIRD)]});
+    let added = f
+        .call(Method::POST, &format!("/groups/{gid}/members"), Some(add))
+        .await;
+    assert_eq!(added.status, 204, "{added:?}");
+    let subject = |s: &str| json!({"subject": s});
+    for name in ["Stale", "Current"] {
+        let renamed = f
+            .call(
+                Method::PATCH,
+                &format!("/groups/{gid}"),
+                Some(subject(name)),
+            )
+            .await;
+        assert_eq!(renamed.status, 204, "{renamed:?}");
+    }
+    let removed = f
+        .call(
+            Method::DELETE,
+            &format!("/groups/{gid}/members/{}", enc(&jid(THIRD))),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, 204, "{removed:?}");
+
+    // Read while the echoes arrive, until the removal's own echo was applied.
+    let mut echoed = false;
+    for _ in 0..400 {
+        let members = f.members(&gid).await;
+        assert!(
+            members.iter().all(|(lid, _)| !third.contains(lid)),
+            "a late echo brought the removed member back: {members:?}"
+        );
+        let g = f.call(Method::GET, &format!("/groups/{gid}"), None).await;
+        assert_eq!(g.body["subject"], "Current", "a late echo renamed back");
+        if echoed {
+            break;
+        }
+        loop {
+            match events.try_recv() {
+                Ok(e) => {
+                    if let EventPayload::Group(p) = &e.payload
+                        && p.leave.contains(&jid(THIRD))
+                    {
+                        echoed = true;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {}
+                Err(_) => break,
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(echoed, "the removal's echo never arrived");
+}
+
+#[tokio::test]
+async fn a_message_in_a_group_the_store_does_not_know_stores_the_group() {
+    let f = Fixture::new().await;
+    let mut gid = String::new();
+    // PEER creates the group while the session is stopped: its announcement is lost.
+    f.while_stopped(async || gid = f.sim_group("Missed").await)
+        .await;
+    let listed = f.call(Method::GET, "/groups", None).await;
+    assert!(
+        listed.body["data"].as_array().unwrap().is_empty(),
+        "{listed:?}"
+    );
+
+    f.says(PEER, &gid, "anyone here?").await;
+    let g = f.wait_for_group(&enc(&gid), |_| true).await;
+    assert_eq!(
+        (g["subject"].as_str(), g["participantCount"].as_i64()),
+        (Some("Missed"), Some(2))
+    );
+    let listed = f.call(Method::GET, "/groups", None).await;
+    assert_eq!(listed.body["data"][0]["groupJid"], gid.as_str());
+    let mut expected = [member(ME, "member"), f.lid_member(PEER, "superadmin").await];
+    expected.sort();
+    assert_eq!(f.members(&enc(&gid)).await, expected);
+}
+
+#[tokio::test]
+async fn the_sender_of_a_group_message_is_a_stored_member() {
+    let f = Fixture::new().await;
+    let gid = f.peer_group().await;
+    let group = gid.replace("%40", "@");
+    // THIRD joins while the session is stopped: the session never hears of it…
+    f.while_stopped(async || {
+        f.peer_op(json!({"op": "changeParticipants", "group": group, "action": "add", "members": [jid(THIRD)]}))
+            .await;
+    })
+    .await;
+    let third = f.lid_member(THIRD, "member").await;
+    assert!(!f.members(&gid).await.contains(&third));
+    // …until THIRD writes in the group.
+    f.says(THIRD, &group, "hi all").await;
+    let mut expected = [
+        member(ME, "member"),
+        f.lid_member(PEER, "superadmin").await,
+        third,
+    ];
+    expected.sort();
+    assert_eq!(f.settled_members(&gid, &expected).await, expected);
+    let g = f.call(Method::GET, &format!("/groups/{gid}"), None).await;
+    assert_eq!(g.body["participantCount"], 3);
+}
+
+#[tokio::test]
+async fn members_named_by_phone_are_stored_by_their_known_lid() {
+    let f = Fixture::new().await;
+    // PEER's message tells the session PEER's LID.
+    f.says(PEER, &jid(ME), "hello").await;
+    wait_for_items(&f.node, &f.path("/chats"), 1).await;
+    let gid = f.create("Team").await;
+    // At once, without waiting for any echo: PEER is one row, by LID.
+    let mut expected = [member(ME, "superadmin"), f.lid_member(PEER, "member").await];
+    expected.sort();
+    assert_eq!(f.members(&gid).await, expected);
+    let promoted = f
+        .call(
+            Method::POST,
+            &format!("/groups/{gid}/members/{}/promote", enc(&jid(PEER))),
+            None,
+        )
+        .await;
+    assert_eq!(promoted.status, 204, "{promoted:?}");
+    let mut expected = [member(ME, "superadmin"), f.lid_member(PEER, "admin").await];
+    expected.sort();
+    assert_eq!(f.members(&gid).await, expected);
+}
+
+#[tokio::test]
+async fn the_description_is_cleared_with_an_empty_string_or_null() {
+    let f = Fixture::new().await;
+    let gid = f.create("Team").await;
+    for clear in [json!(""), Value::Null] {
+        let set = f
+            .call(
+                Method::PATCH,
+                &format!("/groups/{gid}"),
+                Some(json!({"description": "about"})),
+            )
+            .await;
+        assert_eq!(set.status, 204, "{set:?}");
+        assert_eq!(
+            f.call(Method::GET, &format!("/groups/{gid}"), None)
+                .await
+                .body["description"],
+            "about"
+        );
+        let cleared = f
+            .call(
+                Method::PATCH,
+                &format!("/groups/{gid}"),
+                Some(json!({"description": clear})),
+            )
+            .await;
+        assert_eq!(cleared.status, 204, "{clear}: {cleared:?}");
+        let g = f.call(Method::GET, &format!("/groups/{gid}"), None).await;
+        assert!(g.body.get("description").is_none(), "{clear}: {g:?}");
+        let sim = f
+            .node
+            .sim(Method::GET, &format!("/_sim/groups/{gid}"), None)
+            .await;
+        assert!(sim.body["description"].is_null(), "{clear}: {sim:?}");
+    }
+    // An absent description is no change; a wrong type is the validation envelope.
+    let wrong = f
+        .call(
+            Method::PATCH,
+            &format!("/groups/{gid}"),
+            Some(json!({"description": 5})),
+        )
+        .await;
+    assert_eq!((wrong.status, wrong.code()), (400, "validation_error"));
 }
