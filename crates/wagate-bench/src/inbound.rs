@@ -13,12 +13,11 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use tokio::task::JoinSet;
 use wagate_domain::engine::{InboundContent, InboundMessage};
 use wagate_domain::{
-    Clock as _, Engine as _, EngineClient, EngineEvent, EventPublisher, Jid, MessageId, NewSession,
-    OpenMode, OrgId, Organization, Session, SessionId, SystemClock,
+    Clock as _, EngineEvent, EventPublisher, Jid, MessageId, Session, SystemClock,
 };
-use wagate_service::{
-    EventJournal, GroupUpdates, InProcessBus, InboundHandler as _, InboundPipeline,
-};
+use wagate_service::{EventJournal, InProcessBus, InboundHandler as _};
+
+use crate::in_process::{FreshStore, clients};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Target {
@@ -57,46 +56,18 @@ const FIRST_LID: u64 = 190_000_000_000_000;
 
 /// Runs one target and prints `INBOUND target=… messages=… stored=… secs=… rate=…`.
 pub async fn run(args: InboundArgs) -> anyhow::Result<()> {
-    if args.data_dir.exists() {
-        bail!("{} exists; give a fresh directory", args.data_dir.display());
-    }
-    std::fs::create_dir_all(&args.data_dir)?;
-    let url = wagate_store::sqlite_url_for_data_dir(&args.data_dir);
-    let stores = wagate_store::open_stores(&url).await?;
-    let now = SystemClock.now_ms();
-    let org = Organization {
-        id: OrgId::generate(),
-        name: "bench".into(),
-        created_at: now,
-    };
-    stores.core.insert_organization(&org).await?;
-    let mut sessions = Vec::new();
-    for _ in 0..args.sessions.max(1) {
-        let session = NewSession {
-            organization_id: org.id.clone(),
-            created_by_user_id: None,
-            gateway_id: "gw-1".into(),
-            label: None,
-            // The engine is out of this benchmark: no read receipt is sent back.
-            auto_read: false,
-            presence_typing: false,
-            rate_per_min: 0,
-            rate_per_hour: 0,
-        }
-        .into_session(SessionId::generate(), now);
-        stores.core.insert_session(&session).await?;
-        sessions.push(session);
-    }
+    let fresh = FreshStore::create(&args.data_dir, args.sessions).await?;
+    let (stores, url, sessions) = (&fresh.stores, &fresh.url, fresh.sessions.clone());
     let per_session = args.messages / sessions.len() as u64;
     let total = per_session * sessions.len() as u64;
     let started = Instant::now();
     match args.target {
-        Target::Pipeline => feed_pipeline(&args, &stores, sessions, per_session).await?,
-        Target::Sql => feed_sql(&url, &args, sessions, per_session).await?,
+        Target::Pipeline => feed_pipeline(&args, &fresh, sessions, per_session).await?,
+        Target::Sql => feed_sql(url, &args, sessions, per_session).await?,
     }
     let secs = started.elapsed().as_secs_f64();
     stores.core.close().await;
-    let stored = count_messages(&url).await?;
+    let stored = count_messages(url).await?;
     let target = match args.target {
         Target::Pipeline => "pipeline",
         Target::Sql => "sql",
@@ -138,38 +109,21 @@ fn message(i: u64, chats: u64, base_ms: i64) -> InboundMessage {
 
 async fn feed_pipeline(
     args: &InboundArgs,
-    stores: &wagate_store::Stores,
+    fresh: &FreshStore,
     sessions: Vec<Session>,
     per_session: u64,
 ) -> anyhow::Result<()> {
     // As in a node: events go through the journal into the event log.
     let events: Arc<dyn EventPublisher> = Arc::new(EventJournal::start(
-        stores.events.clone(),
+        fresh.stores.events.clone(),
         InProcessBus::default(),
         Default::default(),
     ));
-    let groups = Arc::new(GroupUpdates::new(
-        stores.groups.clone(),
-        events.clone(),
-        Arc::new(SystemClock),
-    ));
-    let pipeline = Arc::new(InboundPipeline::new(
-        stores.messages.clone(),
-        groups,
-        events,
-        Arc::new(SystemClock),
-    ));
-    let engine = wagate_simnet::SimEngine::new(
-        wagate_simnet::Network::new(wagate_simnet::SimTimings::default()),
-        args.data_dir.join("sim-devices"),
-    );
+    let pipeline = Arc::new(fresh.pipeline(events));
+    let clients = clients(&args.data_dir, &sessions).await?;
     let base_ms = SystemClock.now_ms();
     let mut feeders = JoinSet::new();
-    for session in sessions {
-        // The handler's signature wants the session's live client; with auto-read off it is
-        // never called, so a pairing connection's client does.
-        let link = engine.open(&session.id, OpenMode::PairQr).await?;
-        let client: Arc<dyn EngineClient> = Arc::from(link.client);
+    for (session, client) in sessions.into_iter().zip(clients) {
         let pipeline = pipeline.clone();
         let chats = args.chats;
         feeders.spawn(async move {

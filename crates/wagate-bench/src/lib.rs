@@ -12,6 +12,7 @@
 pub mod api;
 pub mod fanout;
 pub mod groups;
+pub mod in_process;
 pub mod inbound;
 pub mod latency;
 pub mod page;

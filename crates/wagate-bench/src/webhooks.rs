@@ -21,14 +21,13 @@ use futures::StreamExt as _;
 use tokio::sync::Notify;
 use wagate_domain::engine::{InboundContent, InboundMessage};
 use wagate_domain::{
-    Clock as _, Engine as _, EngineClient, EngineEvent, EventId, Jid, LoggedEvent, NewSession,
-    OpenMode, OrgId, Organization, RetryPolicy, Session, SessionId, SystemClock, Webhook,
-    WebhookId,
+    Clock as _, EngineEvent, EventId, Jid, LoggedEvent, OrgId, RetryPolicy, SessionId, SystemClock,
+    Webhook, WebhookId,
 };
 use wagate_service::webhooks::WebhookConfig;
-use wagate_service::{
-    EventJournal, GroupUpdates, InProcessBus, InboundHandler as _, InboundPipeline,
-};
+use wagate_service::{EventJournal, InProcessBus, InboundHandler as _};
+
+use crate::in_process::{FreshStore, clients};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Mode {
@@ -166,46 +165,20 @@ async fn baseline(args: &WebhookArgs, url: &str, seen: &Seen) -> anyhow::Result<
     Ok(())
 }
 
-/// A fresh store with one organization, one session and one webhook to `url`.
-async fn setup(
-    args: &WebhookArgs,
-    url: &str,
-    events: &[&str],
-) -> anyhow::Result<(wagate_store::Stores, Session, String)> {
-    if args.data_dir.exists() {
-        bail!("{} exists; give a fresh directory", args.data_dir.display());
-    }
-    std::fs::create_dir_all(&args.data_dir)?;
-    let db = wagate_store::sqlite_url_for_data_dir(&args.data_dir);
-    let stores = wagate_store::open_stores(&db).await?;
+/// A fresh store with one organization, one session and one signed webhook to `url`.
+async fn setup(args: &WebhookArgs, url: &str, events: &[&str]) -> anyhow::Result<FreshStore> {
+    let fresh = FreshStore::create(&args.data_dir, 1).await?;
     let now = SystemClock.now_ms();
-    let org = Organization {
-        id: OrgId::generate(),
-        name: "bench".into(),
-        created_at: now,
-    };
-    stores.core.insert_organization(&org).await?;
-    let session = NewSession {
-        organization_id: org.id.clone(),
-        created_by_user_id: None,
-        gateway_id: "gw-1".into(),
-        label: None,
-        auto_read: false,
-        presence_typing: false,
-        rate_per_min: 0,
-        rate_per_hour: 0,
-    }
-    .into_session(SessionId::generate(), now);
-    stores.core.insert_session(&session).await?;
     let key = [7u8; wagate_service::webhooks::SECRET_KEY_LEN];
     let secret = wagate_service::webhooks::SecretBox::new(&key)
         .seal("bench-secret")
         .context("sealing the secret")?;
-    stores
+    fresh
+        .stores
         .webhooks
         .insert_webhook(&Webhook {
             id: WebhookId::generate(),
-            organization: org.id.clone(),
+            organization: fresh.sessions[0].organization_id.clone(),
             session: None,
             url: url.to_owned(),
             events: events.iter().map(|e| (*e).to_owned()).collect(),
@@ -220,7 +193,7 @@ async fn setup(
             updated_at: now,
         })
         .await?;
-    Ok((stores, session, db))
+    Ok(fresh)
 }
 
 fn start_dispatcher(
@@ -254,7 +227,8 @@ async fn delivered(db: &str) -> anyhow::Result<i64> {
 }
 
 async fn throughput(args: &WebhookArgs, url: &str, seen: &Seen) -> anyhow::Result<()> {
-    let (stores, session, db) = setup(args, url, &["*"]).await?;
+    let fresh = setup(args, url, &["*"]).await?;
+    let (stores, session, db) = (&fresh.stores, &fresh.sessions[0], &fresh.url);
     let now = SystemClock.now_ms();
     let mut pending = Vec::with_capacity(512);
     for _ in 0..args.events {
@@ -276,7 +250,7 @@ async fn throughput(args: &WebhookArgs, url: &str, seen: &Seen) -> anyhow::Resul
     seen.expect.store(args.events, Ordering::SeqCst);
     let all = seen.all.notified();
     let started = Instant::now();
-    let dispatcher = start_dispatcher(&stores, Arc::new(Notify::new()))?;
+    let dispatcher = start_dispatcher(stores, Arc::new(Notify::new()))?;
     tokio::time::timeout(Duration::from_secs(600), all)
         .await
         .context("deliveries did not finish within 10 min")?;
@@ -284,7 +258,7 @@ async fn throughput(args: &WebhookArgs, url: &str, seen: &Seen) -> anyhow::Resul
     // Outcomes are recorded right after the last answer of a batch.
     tokio::time::sleep(Duration::from_millis(500)).await;
     dispatcher.shutdown(Duration::from_secs(5)).await;
-    let recorded = delivered(&db).await?;
+    let recorded = delivered(db).await?;
     println!(
         "WEBHOOKS mode=throughput events={} received={} recorded={recorded} secs={secs:.2} rate={:.0}",
         args.events,
@@ -306,28 +280,13 @@ async fn latency(
     seen: &Seen,
     origin: Instant,
 ) -> anyhow::Result<()> {
-    let (stores, session, db) = setup(args, url, &["message"]).await?;
+    let fresh = setup(args, url, &["message"]).await?;
+    let (stores, session, db) = (&fresh.stores, &fresh.sessions[0], &fresh.url);
     let due = Arc::new(Notify::new());
     let journal = EventJournal::start(stores.events.clone(), InProcessBus::default(), due.clone());
-    let dispatcher = start_dispatcher(&stores, due)?;
-    let events = Arc::new(journal.clone());
-    let groups = Arc::new(GroupUpdates::new(
-        stores.groups.clone(),
-        events.clone(),
-        Arc::new(SystemClock),
-    ));
-    let pipeline = InboundPipeline::new(
-        stores.messages.clone(),
-        groups,
-        events,
-        Arc::new(SystemClock),
-    );
-    let engine = wagate_simnet::SimEngine::new(
-        wagate_simnet::Network::new(wagate_simnet::SimTimings::default()),
-        args.data_dir.join("sim-devices"),
-    );
-    let link = engine.open(&session.id, OpenMode::PairQr).await?;
-    let client: Arc<dyn EngineClient> = Arc::from(link.client);
+    let dispatcher = start_dispatcher(stores, due)?;
+    let pipeline = fresh.pipeline(Arc::new(journal));
+    let client = clients(&args.data_dir, &fresh.sessions).await?.remove(0);
     let total = args.rate * args.duration;
     seen.expect.store(total, Ordering::SeqCst);
     let all = seen.all.notified();
@@ -354,7 +313,7 @@ async fn latency(
             forwarded: false,
         };
         pipeline
-            .handle(&session, &client, EngineEvent::Message(Box::new(message)))
+            .handle(session, &client, EngineEvent::Message(Box::new(message)))
             .await;
     }
     let fed_secs = args.duration as f64;
@@ -370,7 +329,7 @@ async fn latency(
         .clone();
     lat.sort_unstable();
     let pct = |p: f64| lat[((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1];
-    let recorded = delivered(&db).await?;
+    let recorded = delivered(db).await?;
     println!(
         "WEBHOOKS mode=latency rate={} secs={fed_secs:.0} messages={total} received={} recorded={recorded} p50_ms={:.2} p99_ms={:.2} max_ms={:.2}",
         args.rate,

@@ -147,6 +147,11 @@ impl TestNode {
         self.call(Some(&self.key), Method::GET, path, None).await
     }
 
+    /// `method path` with the bootstrap key and an optional JSON body.
+    pub async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Reply {
+        self.call(Some(&self.key), method, path, body).await
+    }
+
     /// `POST path` with the bootstrap key and a JSON body.
     pub async fn post(&self, path: &str, body: Value) -> Reply {
         self.call(Some(&self.key), Method::POST, path, Some(&body))

@@ -102,8 +102,7 @@ async fn crud_follows_the_contract_and_never_returns_the_secret() {
 
     // PATCH: absent sessionId keeps it; explicit null widens to all sessions.
     let patched = node
-        .call(
-            Some(&node.key),
+        .request(
             Method::PATCH,
             &format!("/api/v1/webhooks/{id}"),
             Some(&json!({"events": ["*"]})),
@@ -113,8 +112,7 @@ async fn crud_follows_the_contract_and_never_returns_the_secret() {
     assert_eq!(patched.body["sessionId"], session.as_str());
     assert_eq!(patched.body["events"], json!(["*"]));
     let widened = node
-        .call(
-            Some(&node.key),
+        .request(
             Method::PATCH,
             &format!("/api/v1/webhooks/{id}"),
             Some(&json!({"sessionId": null, "secret": ""})),
@@ -178,12 +176,7 @@ async fn crud_follows_the_contract_and_never_returns_the_secret() {
     );
 
     let deleted = node
-        .call(
-            Some(&node.key),
-            Method::DELETE,
-            &format!("/api/v1/webhooks/{id}"),
-            None,
-        )
+        .request(Method::DELETE, &format!("/api/v1/webhooks/{id}"), None)
         .await;
     assert_eq!(deleted.status, 204);
     assert_eq!(
@@ -220,20 +213,14 @@ async fn bad_webhook_bodies_are_validation_errors() {
         ),
     ] {
         let r = node
-            .call(
-                Some(&node.key),
-                Method::POST,
-                "/api/v1/webhooks",
-                Some(&body),
-            )
+            .request(Method::POST, "/api/v1/webhooks", Some(&body))
             .await;
         assert_eq!(r.status, 400, "{body} → {r:?}");
         assert_eq!(r.body["error"]["code"], "validation_error");
         assert_eq!(r.body["error"]["message"], message, "{body}");
     }
     let unknown = node
-        .call(
-            Some(&node.key),
+        .request(
             Method::POST,
             "/api/v1/webhooks",
             Some(&json!({"url": "https://93.184.216.34", "events": ["*"], "colour": "red"})),
@@ -371,8 +358,7 @@ async fn the_last_failed_attempt_dead_letters_and_redelivery_starts_over() {
     receiver.always_fail(false);
     let delivery = rows[0]["id"].as_str().unwrap();
     let again = node
-        .call(
-            Some(&node.key),
+        .request(
             Method::POST,
             &format!("/api/v1/webhooks/{hook}/deliveries/{delivery}:redeliver"),
             None,
@@ -390,8 +376,7 @@ async fn the_last_failed_attempt_dead_letters_and_redelivery_starts_over() {
     assert_eq!(got[2].event_id(), got[0].event_id());
 
     let missing = node
-        .call(
-            Some(&node.key),
+        .request(
             Method::POST,
             &format!("/api/v1/webhooks/{hook}/deliveries/999999:redeliver"),
             None,
@@ -412,12 +397,7 @@ async fn test_sends_a_signed_test_event_and_reports_the_answer() {
     .await;
     let hook = hook["id"].as_str().unwrap();
     let ok = node
-        .call(
-            Some(&node.key),
-            Method::POST,
-            &format!("/api/v1/webhooks/{hook}:test"),
-            None,
-        )
+        .request(Method::POST, &format!("/api/v1/webhooks/{hook}:test"), None)
         .await;
     assert_eq!(ok.status, 200, "{ok:?}");
     assert_eq!(ok.body["delivered"], true);
@@ -432,12 +412,7 @@ async fn test_sends_a_signed_test_event_and_reports_the_answer() {
     );
     receiver.always_fail(true);
     let failed = node
-        .call(
-            Some(&node.key),
-            Method::POST,
-            &format!("/api/v1/webhooks/{hook}:test"),
-            None,
-        )
+        .request(Method::POST, &format!("/api/v1/webhooks/{hook}:test"), None)
         .await;
     assert_eq!(failed.body["delivered"], false);
     assert_eq!(failed.body["responseCode"], 500);
@@ -457,8 +432,7 @@ async fn private_and_metadata_targets_are_refused_at_creation_without_traffic() 
         format!("http://[::1]:{}/hook", receiver.port()),
     ] {
         let r = node
-            .call(
-                Some(&node.key),
+            .request(
                 Method::POST,
                 "/api/v1/webhooks",
                 Some(&json!({"url": url, "events": ["*"]})),
@@ -595,8 +569,7 @@ async fn a_webhook_failing_continuously_is_disabled_and_says_so() {
     );
     // Switched back on, it starts with a clean record.
     let on = node
-        .call(
-            Some(&node.key),
+        .request(
             Method::PATCH,
             &format!("/api/v1/webhooks/{hook}"),
             Some(&json!({"active": true})),
