@@ -17,7 +17,20 @@ pub struct SqliteStore {
     /// The two per-request point reads without the pool; `None` for an in-memory database.
     /// Its idle connections close when the store is dropped.
     reads: Option<SqliteReads>,
+    /// The background WAL checkpoints; ended with the store.
+    checkpoints: tokio::task::JoinHandle<()>,
 }
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.checkpoints.abort();
+    }
+}
+
+/// How often the WAL is checkpointed in the background.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// How long a connection waits for SQLite's write lock before its statement fails as busy.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl SqliteStore {
     /// Opens (creating if missing) the database at `url` and migrates it.
@@ -30,7 +43,12 @@ impl SqliteStore {
             // the last transactions, which is the usual trade for an embedded server.
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(BUSY_TIMEOUT);
+        // The writer whose commit fills the WAL past its limit would otherwise copy it back
+        // into the database and fsync both files before its own call returns: a stall of
+        // tens of milliseconds on whatever that writer was doing (an inbound message, an event
+        // append, a webhook claim). A background task checkpoints instead.
+        let options = options.pragma("wal_autocheckpoint", "0");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
@@ -38,14 +56,83 @@ impl SqliteStore {
             // query): a broken connection then surfaces as the query's error, and sqlx drops
             // it instead of returning it to the pool.
             .test_before_acquire(false)
+            .after_connect(|conn, _| Box::pin(wait_briefly_for_locks(conn)))
             .connect_with(options.clone())
             .await
             .map_err(error::map)?;
         MIGRATOR.run(&pool).await.map_err(error::migrate)?;
         // After the pool: the file exists and is in WAL mode by now.
         let reads = SqliteReads::new(options.get_filename());
-        Ok(Self { pool, reads })
+        let checkpoints = tokio::spawn(checkpoint(pool.clone()));
+        Ok(Self {
+            pool,
+            reads,
+            checkpoints,
+        })
     }
+}
+
+/// Copies the WAL back into the database every [`CHECKPOINT_EVERY`] while the store is open,
+/// without blocking readers or writers (`PASSIVE`), on one pool connection.
+async fn checkpoint(pool: sqlx::SqlitePool) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+            && !pool.is_closed()
+        {
+            tracing::warn!(%err, "SQLite WAL checkpoint failed");
+        }
+    }
+}
+
+/// SQLite's busy handler, the one `busy_timeout` installs, sleeps 1, 2, 5, 10, 15, 20, 25, 25,
+/// 25, 50, 50 then 100 ms between tries for a lock another connection holds. The write lock is
+/// held for well under a millisecond per transaction, but with the pool's connections taking
+/// turns at it a writer that lost a few tries sleeps 25–100 ms while the lock is free most of
+/// that time. This handler retries every [`short_wait`] instead, up to [`BUSY_TIMEOUT`].
+async fn wait_briefly_for_locks(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    let raw = handle.as_raw_handle();
+    // SAFETY: `raw` is the connection's open handle, and the locked handle keeps sqlx's worker
+    // thread off it while it is used here. `from_handle` does not take ownership: dropping the
+    // rusqlite wrapper leaves the connection open, and the handler it installs is a plain
+    // function, so nothing it refers to is freed with the wrapper. Both crates link the same
+    // libsqlite3-sys, so the handle types are the same.
+    let wrapper = unsafe { rusqlite::Connection::from_handle(raw.as_ptr()) }
+        .map_err(|err| sqlx::Error::Configuration(Box::new(err)))?;
+    wrapper
+        .busy_handler(Some(short_wait))
+        .map_err(|err| sqlx::Error::Configuration(Box::new(err)))
+}
+
+/// One try of [`wait_briefly_for_locks`]'s handler: `tries` is how often it ran for this lock.
+/// Sleeps 100 µs for the first 50 tries, then 1 ms; `false` (give up) after about
+/// [`BUSY_TIMEOUT`].
+fn short_wait(tries: i32) -> bool {
+    if !short_wait_due(tries) {
+        return false;
+    }
+    std::thread::sleep(if tries < FAST_TRIES { FAST } else { SLOW });
+    true
+}
+
+const FAST_TRIES: i32 = 50;
+const FAST: Duration = Duration::from_micros(100);
+const SLOW: Duration = Duration::from_millis(1);
+
+/// Whether try number `tries` is still within [`BUSY_TIMEOUT`].
+fn short_wait_due(tries: i32) -> bool {
+    let tries = u32::try_from(tries).unwrap_or(0);
+    let fast = tries.min(FAST_TRIES as u32);
+    let waited = FAST * fast + SLOW * (tries - fast);
+    waited < BUSY_TIMEOUT
 }
 
 impl SqliteStore {
@@ -102,16 +189,112 @@ impl_shared_store!(SqliteStore, point_reads {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Instant;
+
+    use wagate_domain::{Clock as _, OrgId, Organization, Store as _, SystemClock};
+
     use super::*;
 
-    #[tokio::test]
-    async fn a_database_file_is_read_directly_until_the_store_is_closed() {
+    fn fresh_dir() -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!(
             "wagate-sqlite-store-{}-{}",
             std::process::id(),
             wagate_domain::SessionId::generate()
         ));
         std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn organization(name: &str) -> Organization {
+        Organization {
+            id: OrgId::generate(),
+            name: name.into(),
+            created_at: SystemClock.now_ms(),
+        }
+    }
+
+    #[tokio::test]
+    async fn writes_are_checkpointed_in_the_background_not_by_the_writer() {
+        let dir = fresh_dir();
+        let store = SqliteStore::open(&crate::sqlite_url_for_data_dir(&dir))
+            .await
+            .unwrap();
+        let off: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(off, 0, "a commit never checkpoints");
+        let file = options_file(&dir);
+        let before = std::fs::metadata(&file).unwrap().len();
+        for i in 0..200 {
+            store
+                .insert_organization(&organization(&format!("org {i} {}", "x".repeat(200))))
+                .await
+                .unwrap();
+        }
+        // Far below SQLite's own 1,000-page threshold: only the background task copies these
+        // pages into the database file while the store is open.
+        let started = Instant::now();
+        while std::fs::metadata(&file).unwrap().len() <= before {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the WAL was not checkpointed"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        store.close().await;
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_writer_gets_the_lock_soon_after_another_connection_frees_it() {
+        let dir = fresh_dir();
+        let store = SqliteStore::open(&crate::sqlite_url_for_data_dir(&dir))
+            .await
+            .unwrap();
+        let holder = rusqlite::Connection::open(options_file(&dir)).unwrap();
+        holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let released = std::thread::spawn(move || {
+            // SQLite's default handler would try again 253 ms then 328 ms after the first
+            // refusal: far from this release.
+            std::thread::sleep(Duration::from_millis(250));
+            holder.execute_batch("COMMIT").unwrap();
+            Instant::now()
+        });
+        store
+            .insert_organization(&organization("late"))
+            .await
+            .unwrap();
+        let done = Instant::now();
+        let released = released.join().unwrap();
+        assert!(
+            done.saturating_duration_since(released) < Duration::from_millis(50),
+            "the write waited {:?} after the lock was free",
+            done.saturating_duration_since(released)
+        );
+        store.close().await;
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn short_waits_give_up_after_the_busy_timeout() {
+        let tries = (0..).take_while(|n| short_wait_due(*n)).count();
+        // 50 tries 100 µs apart, then 4,995 a millisecond apart: 5 s.
+        assert_eq!(tries, 50 + 4_995);
+    }
+
+    fn options_file(dir: &std::path::Path) -> std::path::PathBuf {
+        SqliteConnectOptions::from_str(&crate::sqlite_url_for_data_dir(dir))
+            .unwrap()
+            .get_filename()
+            .to_owned()
+    }
+
+    #[tokio::test]
+    async fn a_database_file_is_read_directly_until_the_store_is_closed() {
+        let dir = fresh_dir();
         let store = SqliteStore::open(&crate::sqlite_url_for_data_dir(&dir))
             .await
             .unwrap();
