@@ -679,10 +679,10 @@ async fn a_run_stores_each_message_once_and_touches_chats_as_one_at_a_time() {
         .iter()
         .map(|m| (m.wa_message_id.as_str(), m.body.as_deref().unwrap_or("")))
         .collect();
-    // Repeats refresh the content, as recording them one at a time does.
+    // Newest id first; repeats refresh the content, as recording them one at a time does.
     assert_eq!(
         bodies,
-        [("W2", "W2 again"), ("W3", "mine"), ("W1", "W1 again")]
+        [("W3", "mine"), ("W2", "W2 again"), ("W1", "W1 again")]
     );
     let other = f.m().get_chat(&f.session, b).await.unwrap().unwrap();
     assert_eq!((other.unread_count, other.last_message_at), (1, Some(40)));
