@@ -1,7 +1,7 @@
 //! `wagate-bench inbound` (docs/benchmarks.md, "Messaging: inbound messages persisted"):
 //! inbound text messages fed in process through wagate's real [`InboundPipeline`] into a real
-//! SQLite store on a fresh file, one task per session handing it one message after the other
-//! as a session's connection does; or, as the baseline, the same message and chat rows written
+//! SQLite store on a fresh file: per session, a producer queues the messages as a connection
+//! does and the session task's `EventQueue` hands them on, what is queued as one batch; or, as the baseline, the same message and chat rows written
 //! with plain sqlx, one transaction per message.
 
 use std::path::PathBuf;
@@ -9,13 +9,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
+use futures::SinkExt as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use tokio::task::JoinSet;
 use wagate_domain::engine::{InboundContent, InboundMessage};
 use wagate_domain::{
     Clock as _, EngineEvent, EventPublisher, Jid, MessageId, Session, SystemClock,
 };
-use wagate_service::{EventJournal, InProcessBus, InboundHandler as _};
+use wagate_service::{EventJournal, EventQueue, InProcessBus, InboundHandler as _, NextEvents};
 
 use crate::in_process::{FreshStore, clients};
 
@@ -49,6 +50,10 @@ pub struct InboundArgs {
     #[arg(long, default_value_t = 1)]
     batch: u64,
 }
+
+/// Events a session's producer may queue ahead of the pipeline (the engines' queues are
+/// unbounded; this keeps the benchmark's memory flat).
+const QUEUED_EVENTS: usize = 1024;
 
 /// Phone number of the first peer; peer `c` is `FIRST_PEER + c`, with LID `FIRST_LID + c`.
 const FIRST_PEER: u64 = 628_300_000_000;
@@ -126,10 +131,27 @@ async fn feed_pipeline(
     for (session, client) in sessions.into_iter().zip(clients) {
         let pipeline = pipeline.clone();
         let chats = args.chats;
+        // As a connection delivers them: a producer queues the session's events, and the
+        // session task's own `EventQueue` takes them, in batches of what is already queued.
+        let (mut queue, rx) = futures::channel::mpsc::channel(QUEUED_EVENTS);
         feeders.spawn(async move {
             for i in 0..per_session {
                 let event = EngineEvent::Message(Box::new(message(i, chats, base_ms)));
-                pipeline.handle(&session, &client, event).await;
+                if queue.send(event).await.is_err() {
+                    break;
+                }
+            }
+        });
+        feeders.spawn(async move {
+            let mut events = EventQueue::new(rx);
+            loop {
+                match events.next().await {
+                    NextEvents::Traffic(batch) => {
+                        pipeline.handle_batch(&session, &client, batch).await;
+                    }
+                    NextEvents::Connection(_) => {}
+                    NextEvents::Closed => break,
+                }
             }
         });
     }

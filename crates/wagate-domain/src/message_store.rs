@@ -16,6 +16,10 @@ pub trait MessageStore: Send + Sync + 'static {
     /// it learns a phone JID, chats and messages stored under that phone JID move to the LID
     /// (domain.md §5.1), in the same transaction.
     async fn upsert_identity(&self, update: &IdentityUpdate, now_ms: i64) -> StoreResult<()>;
+    /// [`Self::upsert_identity`] for each update in order, in one transaction; updates that would
+    /// change nothing (the identity already says all of it, nothing is stored under its phone
+    /// JID) are only read.
+    async fn upsert_identities(&self, updates: &[IdentityUpdate], now_ms: i64) -> StoreResult<()>;
     /// Fills an empty name of the identity matching `jid` by LID or phone JID; never inserts.
     async fn fill_identity_name(&self, jid: &str, name: &str, now_ms: i64) -> StoreResult<()>;
     /// The canonical form of a DM JID: the LID of the single identity with this phone JID, else
@@ -26,6 +30,10 @@ pub trait MessageStore: Send + Sync + 'static {
     /// Stores a message and touches its chat in one transaction. Returns `false` (and changes
     /// nothing but the content columns) when `(session, wa_message_id)` was already stored.
     async fn record_message(&self, chat: &ChatTouch, message: &NewMessage) -> StoreResult<bool>;
+    /// [`Self::record_message`] for a run of messages, in one transaction, with the same final
+    /// state as recording them one after the other. Says, in order, which were new: a message
+    /// already stored, or earlier in the run, is not.
+    async fn record_messages(&self, batch: &[(ChatTouch, NewMessage)]) -> StoreResult<Vec<bool>>;
     async fn get_message(
         &self,
         session: &SessionId,

@@ -38,6 +38,9 @@ pub use messaging::{
 pub use organizations::OrganizationService;
 pub use pagination::{Page, PageRequest};
 pub use revocations::{Revocations, spawn_revocation_watcher};
-pub use session_manager::{Backoff, InboundHandler, ManagerConfig, QrCode, SessionManager};
+pub use session_manager::{
+    Backoff, EventQueue, InboundHandler, MAX_TRAFFIC_BATCH, ManagerConfig, NextEvents, QrCode,
+    SessionManager,
+};
 pub use sessions::{CreateSession, Lifecycle, SessionDefaults, SessionService};
 pub use webhooks::{WebhookConfig, WebhookDispatcher, WebhookFields, WebhookService};

@@ -10,6 +10,8 @@ mod shared;
 #[macro_use]
 mod messages;
 #[macro_use]
+mod message_batch;
+#[macro_use]
 mod event_log;
 #[macro_use]
 mod groups;

@@ -29,6 +29,35 @@ macro_rules! chat_select {
     };
 }
 
+/// Touches a chat for new messages: creates it, or keeps the newest activity, takes a new name
+/// and adds to the unread count. Binds: session, JID, type, name, last message at, unread.
+macro_rules! chat_touch_sql {
+    () => {
+        "INSERT INTO chats (session_id, chat_jid, type, name, last_message_at, unread_count) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (session_id, chat_jid) DO UPDATE SET \
+         name = COALESCE(excluded.name, chats.name), \
+         last_message_at = CASE WHEN chats.last_message_at IS NULL \
+           OR excluded.last_message_at > chats.last_message_at \
+           THEN excluded.last_message_at ELSE chats.last_message_at END, \
+         unread_count = chats.unread_count + excluded.unread_count"
+    };
+}
+
+/// domain.md §6: a message stored again refreshes its content, never its status or flags.
+/// Binds: session, WhatsApp id, chat, sender LID, sender JID, body, quoted id, mentions,
+/// has media, media meta, media ref.
+macro_rules! message_rewrite_sql {
+    () => {
+        "UPDATE messages SET chat_jid = $3, sender_lid = COALESCE($4, sender_lid), \
+         sender_jid = COALESCE($5, sender_jid), body = COALESCE($6, body), \
+         quoted_message_id = COALESCE($7, quoted_message_id), \
+         mentions = COALESCE($8, mentions), has_media = $9, \
+         media_meta = COALESCE($10, media_meta), media_ref = COALESCE($11, media_ref) \
+         WHERE session_id = $1 AND wa_message_id = $2"
+    };
+}
+
 /// Message columns with the sender's name joined from identities.
 macro_rules! message_select {
     () => {
@@ -118,129 +147,18 @@ macro_rules! impl_message_store {
                 update: &wagate_domain::IdentityUpdate,
                 now_ms: i64,
             ) -> wagate_domain::StoreResult<()> {
-                use $crate::error::map;
-                let phone_number = update
-                    .phone_jid
-                    .as_deref()
-                    .and_then(|j| j.split('@').next())
-                    .map(str::to_owned);
                 let phones: Vec<&str> = update.phone_jid.as_deref().into_iter().collect();
                 let mut tx = self.begin_identity_write(&phones).await?;
-                sqlx::query(
-                    "INSERT INTO identities (lid, phone_number, phone_jid, name, business_name, \
-                     first_seen_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
-                     ON CONFLICT (lid) DO UPDATE SET \
-                     phone_number = COALESCE(excluded.phone_number, identities.phone_number), \
-                     phone_jid = COALESCE(excluded.phone_jid, identities.phone_jid), \
-                     name = COALESCE(excluded.name, identities.name), \
-                     business_name = COALESCE(excluded.business_name, identities.business_name), \
-                     updated_at = excluded.updated_at",
-                )
-                .bind(&update.lid)
-                .bind(phone_number)
-                .bind(&update.phone_jid)
-                .bind(&update.name)
-                .bind(&update.business_name)
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await
-                .map_err(map)?;
-                if let Some(phone_jid) = &update.phone_jid {
-                    // domain.md §5.1: rows stored under the phone JID move to the LID, in every
-                    // session; a chat that exists in both forms is folded into the LID one.
-                    // This runs for every message of a contact, so every statement is an index
-                    // lookup (`chats_chat_jid`, then per session the timeline index): a session's
-                    // messages under the phone JID always come with its chat under that JID.
-                    let phone_chats: Vec<(i64, String)> = sqlx::query_as(
-                        "SELECT id, session_id FROM chats WHERE chat_jid = $1",
-                    )
-                    .bind(phone_jid)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(map)?;
-                    for (phone_chat, session) in phone_chats {
-                        let folded = sqlx::query(
-                            "UPDATE chats SET \
-                             name = COALESCE(name, (SELECT p.name FROM chats p WHERE p.id = $1)), \
-                             last_message_at = (SELECT CASE WHEN p.last_message_at IS NULL \
-                               OR (chats.last_message_at IS NOT NULL \
-                                   AND chats.last_message_at >= p.last_message_at) \
-                               THEN chats.last_message_at ELSE p.last_message_at END \
-                               FROM chats p WHERE p.id = $1), \
-                             unread_count = (SELECT CASE WHEN p.unread_count > chats.unread_count \
-                               THEN p.unread_count ELSE chats.unread_count END \
-                               FROM chats p WHERE p.id = $1), \
-                             archived = (archived OR (SELECT p.archived FROM chats p WHERE p.id = $1)), \
-                             pinned = (pinned OR (SELECT p.pinned FROM chats p WHERE p.id = $1)), \
-                             muted_until = (SELECT CASE WHEN p.muted_until IS NULL \
-                               OR (chats.muted_until IS NOT NULL \
-                                   AND chats.muted_until >= p.muted_until) \
-                               THEN chats.muted_until ELSE p.muted_until END \
-                               FROM chats p WHERE p.id = $1) \
-                             WHERE session_id = $2 AND chat_jid = $3",
-                        )
-                        .bind(phone_chat)
-                        .bind(&session)
-                        .bind(&update.lid)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(map)?
-                        .rows_affected();
-                        let sql = if folded == 1 {
-                            "DELETE FROM chats WHERE id = $1 AND chat_jid <> $2"
-                        } else {
-                            "UPDATE chats SET chat_jid = $2 WHERE id = $1"
-                        };
-                        sqlx::query(sql)
-                            .bind(phone_chat)
-                            .bind(&update.lid)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(map)?;
-                        for sql in [
-                            "UPDATE messages SET chat_jid = $2 \
-                             WHERE session_id = $3 AND chat_jid = $1",
-                            "UPDATE polls SET chat_jid = $2 WHERE session_id = $3 AND chat_jid = $1",
-                        ] {
-                            sqlx::query(sql)
-                                .bind(phone_jid)
-                                .bind(&update.lid)
-                                .bind(&session)
-                                .execute(&mut *tx)
-                                .await
-                                .map_err(map)?;
-                        }
-                    }
-                    // Group memberships under the phone JID move to the LID too (issue 5), so
-                    // a member is stored once; where a session holds both forms, the one that
-                    // changed last stays. Index lookups on `group_members_lid` only.
-                    let doubles: Vec<(i64, String, String)> = sqlx::query_as(
-                        "SELECT CASE WHEN p.changed_at > l.changed_at THEN l.id ELSE p.id END, \
-                         p.session_id, p.group_jid FROM group_members p JOIN group_members l \
-                         ON l.session_id = p.session_id AND l.group_jid = p.group_jid \
-                         AND l.lid = $2 WHERE p.lid = $1",
-                    )
-                    .bind(phone_jid)
-                    .bind(&update.lid)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(map)?;
-                    for (older, session, group_jid) in &doubles {
-                        sqlx::query("DELETE FROM group_members WHERE id = $1")
-                            .bind(older)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(map)?;
-                        count_members!(tx, session, group_jid, now_ms);
-                    }
-                    sqlx::query("UPDATE group_members SET lid = $2 WHERE lid = $1")
-                        .bind(phone_jid)
-                        .bind(&update.lid)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(map)?;
-                }
-                tx.commit().await.map_err(map)
+                identity_write!(tx, update, now_ms);
+                tx.commit().await.map_err($crate::error::map)
+            }
+
+            async fn upsert_identities(
+                &self,
+                updates: &[wagate_domain::IdentityUpdate],
+                now_ms: i64,
+            ) -> wagate_domain::StoreResult<()> {
+                self.upsert_changed_identities(updates, now_ms).await
             }
 
             async fn fill_identity_name(
@@ -281,90 +199,16 @@ macro_rules! impl_message_store {
                 chat: &wagate_domain::ChatTouch,
                 m: &wagate_domain::NewMessage,
             ) -> wagate_domain::StoreResult<bool> {
-                use $crate::error::map;
-                use $crate::message_rows::to_json;
-                let mentions = m.mentions.as_ref().map(to_json).transpose()?;
-                let media = m.media.as_ref().map(to_json).transpose()?;
-                let media_ref = m.media_ref.as_ref().map(to_json).transpose()?;
-                let mut tx = self.pool.begin().await.map_err(map)?;
-                let inserted = sqlx::query(
-                    "INSERT INTO messages (id, session_id, wa_message_id, chat_jid, sender_lid, \
-                     sender_jid, from_me, type, body, quoted_message_id, mentions, has_media, \
-                     media_meta, media_ref, status, timestamp, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-                     $16, $17) ON CONFLICT (session_id, wa_message_id) DO NOTHING",
-                )
-                .bind(m.id.as_str())
-                .bind(m.session_id.as_str())
-                .bind(&m.wa_message_id)
-                .bind(&m.chat_jid)
-                .bind(&m.sender_lid)
-                .bind(&m.sender_jid)
-                .bind(m.from_me)
-                .bind(&m.message_type)
-                .bind(&m.body)
-                .bind(&m.quoted_message_id)
-                .bind(&mentions)
-                .bind(m.media.is_some())
-                .bind(&media)
-                .bind(&media_ref)
-                .bind(m.status.map(|s| s.as_str()))
-                .bind(m.timestamp)
-                .bind(m.created_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(map)?
-                .rows_affected()
-                    == 1;
-                if inserted {
-                    sqlx::query(
-                        "INSERT INTO chats (session_id, chat_jid, type, name, last_message_at, \
-                         unread_count) VALUES ($1, $2, $3, $4, $5, $6) \
-                         ON CONFLICT (session_id, chat_jid) DO UPDATE SET \
-                         name = COALESCE(excluded.name, chats.name), \
-                         last_message_at = CASE WHEN chats.last_message_at IS NULL \
-                           OR excluded.last_message_at > chats.last_message_at \
-                           THEN excluded.last_message_at ELSE chats.last_message_at END, \
-                         unread_count = chats.unread_count + excluded.unread_count",
-                    )
-                    .bind(chat.session_id.as_str())
-                    .bind(&chat.jid)
-                    .bind(chat.kind.as_str())
-                    .bind(&chat.name)
-                    .bind(chat.last_message_at)
-                    .bind(i64::from(chat.unread))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map)?;
-                } else {
-                    // domain.md §6: a rewrite refreshes content, never status or flags.
-                    sqlx::query(
-                        "UPDATE messages SET chat_jid = $3, \
-                         sender_lid = COALESCE($4, sender_lid), \
-                         sender_jid = COALESCE($5, sender_jid), body = COALESCE($6, body), \
-                         quoted_message_id = COALESCE($7, quoted_message_id), \
-                         mentions = COALESCE($8, mentions), has_media = $9, \
-                         media_meta = COALESCE($10, media_meta), \
-                         media_ref = COALESCE($11, media_ref) \
-                         WHERE session_id = $1 AND wa_message_id = $2",
-                    )
-                    .bind(m.session_id.as_str())
-                    .bind(&m.wa_message_id)
-                    .bind(&m.chat_jid)
-                    .bind(&m.sender_lid)
-                    .bind(&m.sender_jid)
-                    .bind(&m.body)
-                    .bind(&m.quoted_message_id)
-                    .bind(&mentions)
-                    .bind(m.media.is_some())
-                    .bind(&media)
-                    .bind(&media_ref)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map)?;
-                }
-                tx.commit().await.map_err(map)?;
-                Ok(inserted)
+                let new = self.record_message_run(&[(chat, m)]).await?;
+                Ok(new.first().copied().unwrap_or(false))
+            }
+
+            async fn record_messages(
+                &self,
+                batch: &[(wagate_domain::ChatTouch, wagate_domain::NewMessage)],
+            ) -> wagate_domain::StoreResult<Vec<bool>> {
+                let refs: Vec<_> = batch.iter().map(|(chat, m)| (chat, m)).collect();
+                self.record_message_run(&refs).await
             }
 
             async fn get_message(

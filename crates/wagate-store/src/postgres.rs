@@ -56,6 +56,7 @@ impl PostgresStore {
 }
 
 impl_message_store!(PostgresStore);
+impl_message_batch!(PostgresStore);
 impl_event_log!(PostgresStore, contains = "strpos");
 impl_webhook_store!(PostgresStore, claim_lock = "FOR UPDATE SKIP LOCKED");
 

@@ -159,6 +159,7 @@ impl SqliteStore {
 }
 
 impl_message_store!(SqliteStore);
+impl_message_batch!(SqliteStore);
 impl_event_log!(SqliteStore, contains = "instr");
 impl_webhook_store!(SqliteStore, claim_lock = "");
 

@@ -641,3 +641,106 @@ async fn deleting_a_session_deletes_its_chats_and_messages() {
     );
     assert!(f.m().get_message(&f.session, "W1").await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn a_run_stores_each_message_once_and_touches_chats_as_one_at_a_time() {
+    let f = Fixture::new().await;
+    let (a, b) = ("628111@s.whatsapp.net", "628222@s.whatsapp.net");
+    assert!(f.record("W1", a, 10).await);
+    let row = |wa_id: &str, chat: &str, at: i64, unread: bool, body: &str| {
+        let mut m = f.message(wa_id, chat, at);
+        m.body = Some(body.into());
+        m.from_me = !unread;
+        let mut touch = f.touch(chat, at, unread);
+        touch.name = unread.then(|| format!("Name at {at}"));
+        (touch, m)
+    };
+    let run = [
+        row("W1", a, 11, true, "W1 again"),
+        row("W2", a, 30, true, "W2 first"),
+        row("W2", a, 31, true, "W2 again"),
+        row("W3", a, 20, false, "mine"),
+        row("W4", b, 40, true, "other chat"),
+    ];
+    let new = f.m().record_messages(&run).await.unwrap();
+    assert_eq!(new, [false, true, false, true, true]);
+    let chat = f.m().get_chat(&f.session, a).await.unwrap().unwrap();
+    assert_eq!(
+        chat.unread_count, 2,
+        "W1 before the run, W2 once; W3 is mine"
+    );
+    assert_eq!(chat.last_message_at, Some(30));
+    let page = f
+        .m()
+        .list_chat_messages(&f.session, std::slice::from_ref(&chat.jid), None, 10)
+        .await
+        .unwrap();
+    let bodies: Vec<_> = page
+        .iter()
+        .map(|m| (m.wa_message_id.as_str(), m.body.as_deref().unwrap_or("")))
+        .collect();
+    // Newest id first; repeats refresh the content, as recording them one at a time does.
+    assert_eq!(
+        bodies,
+        [("W3", "mine"), ("W2", "W2 again"), ("W1", "W1 again")]
+    );
+    let other = f.m().get_chat(&f.session, b).await.unwrap().unwrap();
+    assert_eq!((other.unread_count, other.last_message_at), (1, Some(40)));
+    assert_eq!(other.name.as_deref(), Some("Name at 40"));
+    assert_eq!(
+        f.m().record_messages(&[]).await.unwrap(),
+        Vec::<bool>::new()
+    );
+}
+
+#[tokio::test]
+async fn identities_learned_in_a_run_merge_like_one_at_a_time() {
+    let f = Fixture::new().await;
+    let (ann_phone, bob_phone) = ("628111@s.whatsapp.net", "628222@s.whatsapp.net");
+    f.record("P1", ann_phone, 10).await;
+    f.record("P2", bob_phone, 11).await;
+    let update = |lid: &str, phone: &str, name: Option<&str>| IdentityUpdate {
+        lid: lid.into(),
+        phone_jid: Some(phone.into()),
+        name: name.map(Into::into),
+        business_name: None,
+    };
+    let run = [
+        update("111@lid", ann_phone, Some("Ann")),
+        update("222@lid", bob_phone, None),
+    ];
+    f.m().upsert_identities(&run, 20).await.unwrap();
+    for (phone, lid) in [(ann_phone, "111@lid"), (bob_phone, "222@lid")] {
+        let chat = f.m().get_chat(&f.session, phone).await.unwrap().unwrap();
+        assert_eq!(chat.jid, lid, "the phone JID's chat moved to the LID");
+        assert_eq!(f.m().canonical_dm_jid(phone).await.unwrap(), lid);
+    }
+    // Already known: nothing to write. A chat stored under the phone JID since (as before the
+    // mapping was known) is still merged, and a new name still applies.
+    f.m().upsert_identities(&run, 30).await.unwrap();
+    f.record("P3", ann_phone, 40).await;
+    f.m()
+        .upsert_identities(&[update("111@lid", ann_phone, Some("Ann"))], 50)
+        .await
+        .unwrap();
+    let inbox = f.m().list_chats(&f.session, None, 10).await.unwrap();
+    assert_eq!(inbox.len(), 2, "one chat per person");
+    let ann = f
+        .m()
+        .get_chat(&f.session, "111@lid")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ann.last_message_at, Some(40));
+    f.m()
+        .upsert_identities(&[update("222@lid", bob_phone, Some("Bob"))], 60)
+        .await
+        .unwrap();
+    let bob = f
+        .m()
+        .get_chat(&f.session, "222@lid")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bob.name.as_deref(), Some("Bob"));
+}

@@ -1,7 +1,8 @@
 //! The inbound pipeline (issue 4, domain.md §5–§7): normalize → persist (identities, chat,
 //! message, receipts; group changes through [`GroupUpdates`]) → enrich (mentions, quotes) →
 //! publish. Idempotent by WhatsApp message id:
-//! a redelivered message stores and publishes nothing new.
+//! a redelivered message stores and publishes nothing new. Consecutive plain messages are
+//! stored as one run (`batch.rs`, issue 4's group commit).
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -10,13 +11,14 @@ use wagate_domain::engine::{
     ContactUpdate, InboundContent, InboundMessage, PresenceUpdate, Receipt, ReceiptKind,
 };
 use wagate_domain::{
-    ChatKind, ChatTouch, Clock, ContactUpdatePayload, EngineClient, EngineEvent, Event,
-    EventPayload, EventPublisher, IdentityUpdate, Jid, MediaMeta, MentionInfo, MessageEventKind,
-    MessageId, MessagePayload, MessageStatus, MessageStore, NewMessage, PresencePayload, Session,
-    StoreResult,
+    ChatKind, Clock, ContactUpdatePayload, EngineClient, EngineEvent, Event, EventPayload,
+    EventPublisher, IdentityUpdate, Jid, MentionInfo, MessageEventKind, MessagePayload,
+    MessageStatus, MessageStore, PresencePayload, Session, StoreResult,
 };
 
 use crate::groups::GroupUpdates;
+
+mod batch;
 use crate::session_manager::InboundHandler;
 
 /// How many control-message ids (reactions, edits, revokes, votes: not stored as rows) are
@@ -106,32 +108,6 @@ impl InboundPipeline {
             .unwrap_or(true)
     }
 
-    /// Learns the author's identity (LID-keyed only, domain.md §7.1).
-    async fn learn_author(&self, m: &InboundMessage, author: &Author) -> StoreResult<()> {
-        let now = self.clock.now_ms();
-        // A push name that is just the JID is no name.
-        let name = m
-            .push_name
-            .clone()
-            .filter(|n| !n.is_empty() && !n.contains('@'));
-        match (&author.lid, m.from_me) {
-            (Some(lid), false) => {
-                let update = IdentityUpdate {
-                    lid: lid.clone(),
-                    phone_jid: author.phone.clone(),
-                    name,
-                    business_name: None,
-                };
-                self.store.upsert_identity(&update, now).await
-            }
-            (None, false) => match (&author.phone, name) {
-                (Some(phone), Some(name)) => self.store.fill_identity_name(phone, &name, now).await,
-                _ => Ok(()),
-            },
-            _ => Ok(()),
-        }
-    }
-
     async fn chat_jid(&self, chat: &Jid) -> StoreResult<String> {
         let chat = chat.canonical();
         if chat.kind() == ChatKind::Dm {
@@ -139,83 +115,6 @@ impl InboundPipeline {
         } else {
             Ok(chat.to_string())
         }
-    }
-
-    /// Stores a message (and its chat; for a group, the group and its sender as a member)
-    /// without publishing; `Some` when it was new.
-    async fn persist(
-        &self,
-        session: &Session,
-        client: &Arc<dyn EngineClient>,
-        m: &InboundMessage,
-    ) -> StoreResult<Option<MessagePayload>> {
-        let author = Author::of(m);
-        self.learn_author(m, &author).await?;
-        let chat_jid = self.chat_jid(&m.chat).await?;
-        let mut payload = payload_of(m, &author, chat_jid.clone());
-        let (body, media, media_ref) = match &m.content {
-            InboundContent::Media { media, caption } => (
-                caption.clone(),
-                Some(MediaMeta {
-                    mimetype: media.mimetype.clone(),
-                    size: media.size,
-                    filename: media.filename.clone(),
-                }),
-                Some(media.clone()),
-            ),
-            _ => (payload.body.clone(), None, None),
-        };
-        let kind = m.chat.kind();
-        let message = NewMessage {
-            id: MessageId::generate(),
-            session_id: session.id.clone(),
-            wa_message_id: m.id.clone(),
-            chat_jid: chat_jid.clone(),
-            sender_lid: author.lid.clone(),
-            sender_jid: author.phone.clone(),
-            from_me: m.from_me,
-            message_type: m.content.message_type().to_owned(),
-            body,
-            quoted_message_id: m.quoted_id.clone(),
-            mentions: (!m.mentions.is_empty()).then(|| {
-                m.mentions
-                    .iter()
-                    .map(|j| j.canonical().to_string())
-                    .collect()
-            }),
-            media,
-            media_ref,
-            status: None,
-            timestamp: m.timestamp,
-            created_at: self.clock.now_ms(),
-        };
-        let touch = ChatTouch {
-            session_id: session.id.clone(),
-            jid: chat_jid.clone(),
-            kind,
-            // domain.md §5: DMs take the peer's push name; groups never store one.
-            name: (kind == ChatKind::Dm && !m.from_me)
-                .then(|| m.push_name.clone())
-                .flatten(),
-            last_message_at: m.timestamp,
-            unread: !m.from_me,
-        };
-        if !self.store.record_message(&touch, &message).await? {
-            return Ok(None);
-        }
-        if kind == ChatKind::Group {
-            let sender = (!m.from_me).then(|| author.lid.clone().or(author.phone.clone()));
-            self.groups
-                .on_message(session, client, &m.chat, sender.flatten(), m.timestamp)
-                .await?;
-        }
-        if let InboundContent::Poll(spec) = &m.content {
-            self.store
-                .upsert_poll(&session.id, &m.id, &chat_jid, spec, self.clock.now_ms())
-                .await?;
-        }
-        self.enrich(session, m, &mut payload).await?;
-        Ok(Some(payload))
     }
 
     /// Mention names and the quoted message from storage (events.md §3.2).
@@ -295,59 +194,22 @@ impl InboundPipeline {
             }
             // events.md §3.2 row 10: unknown kinds are dropped.
             InboundContent::Other { .. } => None,
-            _ => {
-                let Some(payload) = self.persist(session, client, m).await? else {
-                    return Ok(());
-                };
-                if !m.from_me {
-                    self.automate(session, client, m).await;
-                }
-                let kind = if m.from_me {
-                    MessageEventKind::FromMe
-                } else {
-                    MessageEventKind::Message
-                };
-                Some((kind, payload))
-            }
+            _ => return self.on_plain_run(session, client, &[m]).await,
         };
         if let Some((kind, body)) = publish {
-            self.publish(
-                session,
-                EventPayload::Message {
-                    kind,
-                    body: Box::new(body),
-                },
-            );
+            self.publish_message(session, kind, body);
         }
         Ok(())
     }
 
-    /// Auto-read and typing (domain.md §4.8), before the event goes out so a consumer's reply
-    /// never races the receipt. Best effort: a failure is logged, the message is kept.
-    async fn automate(
-        &self,
-        session: &Session,
-        client: &Arc<dyn EngineClient>,
-        m: &InboundMessage,
-    ) {
-        if !session.auto_read {
-            return;
-        }
-        let sender = (m.chat.kind() == ChatKind::Group).then_some(&m.sender);
-        if let Err(err) = client
-            .mark_read(&m.chat, sender, std::slice::from_ref(&m.id))
-            .await
-        {
-            tracing::warn!(session = %session.id, %err, "auto-read failed");
-            return;
-        }
-        if session.presence_typing
-            && let Err(err) = client
-                .set_chat_presence(&m.chat, wagate_domain::engine::ChatPresence::Composing)
-                .await
-        {
-            tracing::warn!(session = %session.id, %err, "typing indicator failed");
-        }
+    fn publish_message(&self, session: &Session, kind: MessageEventKind, body: MessagePayload) {
+        self.publish(
+            session,
+            EventPayload::Message {
+                kind,
+                body: Box::new(body),
+            },
+        );
     }
 
     async fn on_receipt(&self, session: &Session, r: &Receipt) -> StoreResult<()> {
@@ -440,22 +302,39 @@ impl InboundPipeline {
                 Ok(())
             }
             EngineEvent::Contact(c) => self.on_contact(session, &c).await,
-            // History is stored, not announced; chunks are processed one message at a time.
+            // History is stored, not announced; a chunk's messages are stored as one run.
             EngineEvent::HistorySync(chunk) => {
                 for c in &chunk.contacts {
                     self.on_contact_silently(c).await?;
                 }
-                for m in &chunk.messages {
-                    if !matches!(m.content, InboundContent::Other { .. }) {
-                        self.persist(session, client, m).await?;
-                    }
-                }
+                let run: Vec<&InboundMessage> = chunk
+                    .messages
+                    .iter()
+                    .filter(|m| batch::is_plain(m))
+                    .collect();
+                self.persist_run(session, client, &run, false).await?;
                 Ok(())
             }
             EngineEvent::Group(update) => self.groups.apply(session, &update).await,
             // Connection events never reach the pipeline.
             _ => Ok(()),
         }
+    }
+
+    async fn flush(
+        &self,
+        session: &Session,
+        client: &Arc<dyn EngineClient>,
+        run: &mut Vec<Box<InboundMessage>>,
+    ) {
+        if run.is_empty() {
+            return;
+        }
+        let messages: Vec<&InboundMessage> = run.iter().map(|m| &**m).collect();
+        if let Err(err) = self.on_plain_run(session, client, &messages).await {
+            tracing::error!(session = %session.id, %err, "inbound event not processed");
+        }
+        run.clear();
     }
 
     async fn on_contact_silently(&self, c: &ContactUpdate) -> StoreResult<()> {
@@ -478,6 +357,27 @@ impl InboundHandler for InboundPipeline {
         if let Err(err) = self.dispatch(session, client, event).await {
             tracing::error!(session = %session.id, %err, "inbound event not processed");
         }
+    }
+
+    /// Runs of consecutive plain messages are stored together; everything else (and each run,
+    /// before what follows it) is handled in arrival order as [`Self::handle`] would.
+    async fn handle_batch(
+        &self,
+        session: &Session,
+        client: &Arc<dyn EngineClient>,
+        events: Vec<EngineEvent>,
+    ) {
+        let mut run: Vec<Box<InboundMessage>> = Vec::new();
+        for event in events {
+            match event {
+                EngineEvent::Message(m) if batch::is_plain(&m) => run.push(m),
+                other => {
+                    self.flush(session, client, &mut run).await;
+                    self.handle(session, client, other).await;
+                }
+            }
+        }
+        self.flush(session, client, &mut run).await;
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod backoff;
 mod run;
+mod traffic;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,6 +19,7 @@ use wagate_domain::{
 
 pub use backoff::Backoff;
 use run::Run;
+pub use traffic::{EventQueue, MAX_TRAFFIC_BATCH, NextEvents};
 
 use crate::{ServiceError, ServiceResult};
 
@@ -74,6 +76,19 @@ pub(crate) struct Inner {
 #[async_trait::async_trait]
 pub trait InboundHandler: Send + Sync + 'static {
     async fn handle(&self, session: &Session, client: &Arc<dyn EngineClient>, event: EngineEvent);
+
+    /// Traffic events that were already queued together ([`EventQueue`]), in arrival order;
+    /// handling them must give the same results as [`Self::handle`] on each in turn.
+    async fn handle_batch(
+        &self,
+        session: &Session,
+        client: &Arc<dyn EngineClient>,
+        events: Vec<EngineEvent>,
+    ) {
+        for event in events {
+            self.handle(session, client, event).await;
+        }
+    }
 }
 
 /// Cheap to clone.

@@ -4,7 +4,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::StreamExt as _;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -13,7 +12,7 @@ use wagate_domain::{
     Session, SessionStatus,
 };
 
-use super::{Inner, QrCode};
+use super::{EventQueue, Inner, NextEvents, QrCode};
 
 #[derive(Default)]
 struct RunState {
@@ -204,24 +203,29 @@ impl Inner {
     async fn drive(&self, session: &Session, run: &Run, link: EngineLink) -> Ended {
         let client: Arc<dyn EngineClient> = Arc::from(link.client);
         run.update(|s| s.client = Some(client.clone()));
-        let mut events = link.events;
+        let mut events = EventQueue::new(link.events);
         let mut connected = false;
         loop {
-            let event = tokio::select! {
+            let next = tokio::select! {
                 () = run.cancel.cancelled() => {
                     client.disconnect().await;
                     return Ended::Cancelled;
                 }
-                e = events.next() => e,
+                next = events.next() => next,
             };
-            let Some(event) = event else {
-                if run.ending() {
-                    return Ended::Cancelled;
+            let event = match next {
+                NextEvents::Connection(event) => event,
+                NextEvents::Traffic(batch) => {
+                    self.deliver(session, &client, batch).await;
+                    continue;
                 }
-                return Ended::Dropped {
-                    reason: "connection closed".into(),
-                    connected,
-                };
+                NextEvents::Closed if run.ending() => return Ended::Cancelled,
+                NextEvents::Closed => {
+                    return Ended::Dropped {
+                        reason: "connection closed".into(),
+                        connected,
+                    };
+                }
             };
             match self.apply(session, run, &client, event).await {
                 Ok(Step::Continue) => {}
@@ -320,15 +324,26 @@ impl Inner {
                     .await?;
                 Ok(Step::End(Ended::Final))
             }
-            // Everything else is traffic: handled inline, so one session's events keep their
-            // order and a slow store slows the stream instead of piling events up in memory.
+            // `EventQueue` hands traffic to `deliver`; should some arrive here, it goes there too.
             traffic => {
-                match self.inbound.get() {
-                    Some(handler) => handler.handle(session, client, traffic).await,
-                    None => tracing::debug!(session = %session.id, "no inbound handler; dropped"),
-                }
+                self.deliver(session, client, vec![traffic]).await;
                 Ok(Step::Continue)
             }
+        }
+    }
+
+    /// Traffic is handled inline, so one session's events keep their order and a slow store
+    /// slows the stream instead of piling events up in memory; what queued up meanwhile is
+    /// handled as one batch (group commit).
+    async fn deliver(
+        &self,
+        session: &Session,
+        client: &Arc<dyn EngineClient>,
+        batch: Vec<EngineEvent>,
+    ) {
+        match self.inbound.get() {
+            Some(handler) => handler.handle_batch(session, client, batch).await,
+            None => tracing::debug!(session = %session.id, "no inbound handler; dropped"),
         }
     }
 }

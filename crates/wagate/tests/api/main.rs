@@ -8,6 +8,7 @@ mod contacts;
 mod events;
 mod fuzz;
 mod groups;
+mod inbound_batches;
 mod jwt;
 mod lifecycle;
 mod media;
