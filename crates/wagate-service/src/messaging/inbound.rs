@@ -325,12 +325,12 @@ impl InboundPipeline {
         &self,
         session: &Session,
         client: &Arc<dyn EngineClient>,
-        run: &mut Vec<Box<InboundMessage>>,
+        run: &mut Vec<InboundMessage>,
     ) {
         if run.is_empty() {
             return;
         }
-        let messages: Vec<&InboundMessage> = run.iter().map(|m| &**m).collect();
+        let messages: Vec<&InboundMessage> = run.iter().collect();
         if let Err(err) = self.on_plain_run(session, client, &messages).await {
             tracing::error!(session = %session.id, %err, "inbound event not processed");
         }
@@ -367,10 +367,10 @@ impl InboundHandler for InboundPipeline {
         client: &Arc<dyn EngineClient>,
         events: Vec<EngineEvent>,
     ) {
-        let mut run: Vec<Box<InboundMessage>> = Vec::new();
+        let mut run: Vec<InboundMessage> = Vec::new();
         for event in events {
             match event {
-                EngineEvent::Message(m) if batch::is_plain(&m) => run.push(m),
+                EngineEvent::Message(m) if batch::is_plain(&m) => run.push(*m),
                 other => {
                     self.flush(session, client, &mut run).await;
                     self.handle(session, client, other).await;
