@@ -3,11 +3,11 @@
 
 use wagate_domain::{
     ChatKind, ChatPatch, ChatTouch, IdentityUpdate, MessageId, MessageStatus, MessageStore,
-    NewMessage, NewSession, OrgId, Organization, OutboxEntry, OutboxId, OutboxInsert, OutboxStatus,
-    PollSpec, SessionId,
+    NewMessage, OrgId, OutboxEntry, OutboxId, OutboxInsert, OutboxStatus, PollSpec, SessionId,
 };
 use wagate_store::Stores;
 use wagate_test_support::db::TestDatabase;
+use wagate_test_support::seed;
 
 struct Fixture {
     _db: TestDatabase,
@@ -20,28 +20,12 @@ impl Fixture {
     async fn new() -> Self {
         let db = TestDatabase::from_env().await;
         let stores = wagate_store::open_stores(db.url()).await.expect("open");
-        let org = Organization {
-            id: OrgId::generate(),
-            name: "acme".into(),
-            created_at: 1,
-        };
-        stores.core.insert_organization(&org).await.unwrap();
-        let session = NewSession {
-            organization_id: org.id.clone(),
-            created_by_user_id: None,
-            gateway_id: "gw-1".into(),
-            label: None,
-            auto_read: false,
-            presence_typing: false,
-            rate_per_min: 20,
-            rate_per_hour: 200,
-        }
-        .into_session(SessionId::generate(), 1);
-        stores.core.insert_session(&session).await.unwrap();
+        let org = seed::organization(&stores).await;
+        let session = seed::session(&stores, &org).await;
         Self {
             _db: db,
             stores,
-            org: org.id,
+            org,
             session: session.id,
         }
     }

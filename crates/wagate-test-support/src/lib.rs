@@ -5,3 +5,4 @@ pub mod db;
 pub mod jwt;
 pub mod node;
 pub mod receiver;
+pub mod seed;

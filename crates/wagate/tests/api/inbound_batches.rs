@@ -7,10 +7,11 @@ use std::sync::{Arc, Mutex};
 use wagate_domain::engine::{ContactUpdate, HistoryChunk, InboundContent, InboundMessage};
 use wagate_domain::{
     Engine as _, EngineClient, EngineEvent, Event, EventPayload, EventPublisher, Jid, MessageStore,
-    NewSession, OpenMode, OrgId, Organization, Session, SessionId, SystemClock,
+    OpenMode, OrgId, Session, SessionId, SystemClock,
 };
 use wagate_service::{GroupUpdates, InboundHandler as _, InboundPipeline};
 use wagate_test_support::db::TestDatabase;
+use wagate_test_support::seed;
 
 const ANN_PHONE: &str = "628111@s.whatsapp.net";
 const ANN_LID: &str = "111@lid";
@@ -59,12 +60,7 @@ impl Fixture {
     async fn new() -> Self {
         let db = TestDatabase::from_env().await;
         let stores = wagate_store::open_stores(db.url()).await.expect("open");
-        let org = Organization {
-            id: OrgId::generate(),
-            name: "acme".into(),
-            created_at: 1,
-        };
-        stores.core.insert_organization(&org).await.unwrap();
+        let org = seed::organization(&stores).await;
         let published = Arc::new(Published::default());
         let events: Arc<dyn EventPublisher> = published.clone();
         let groups = Arc::new(GroupUpdates::new(
@@ -95,7 +91,7 @@ impl Fixture {
             pipeline,
             published,
             client: Arc::from(link.client),
-            org: org.id,
+            org,
         }
     }
 
@@ -104,19 +100,7 @@ impl Fixture {
     }
 
     async fn session(&self) -> Session {
-        let session = NewSession {
-            organization_id: self.org.clone(),
-            created_by_user_id: None,
-            gateway_id: "gw-1".into(),
-            label: None,
-            auto_read: false,
-            presence_typing: false,
-            rate_per_min: 20,
-            rate_per_hour: 200,
-        }
-        .into_session(SessionId::generate(), 1);
-        self.stores.core.insert_session(&session).await.unwrap();
-        session
+        seed::session(&self.stores, &self.org).await
     }
 
     async fn batch(&self, session: &Session, events: Vec<EngineEvent>) {
