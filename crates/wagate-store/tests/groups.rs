@@ -3,11 +3,10 @@
 //! than the stored ones skipped, and members kept once across phone JID and LID.
 
 use wagate_domain::engine::MemberRole;
-use wagate_domain::{
-    GroupMeta, GroupStore, IdentityUpdate, MemberUpsert, NewSession, OrgId, Organization, SessionId,
-};
+use wagate_domain::{GroupMeta, GroupStore, IdentityUpdate, MemberUpsert, OrgId, SessionId};
 use wagate_store::Stores;
 use wagate_test_support::db::TestDatabase;
+use wagate_test_support::seed;
 
 const GID: &str = "120363000000000001@g.us";
 
@@ -21,17 +20,7 @@ impl Fixture {
     async fn new() -> Self {
         let db = TestDatabase::from_env().await;
         let stores = wagate_store::open_stores(db.url()).await.expect("open");
-        let org = OrgId::generate();
-        let organization = Organization {
-            id: org.clone(),
-            name: "acme".into(),
-            created_at: 1,
-        };
-        stores
-            .core
-            .insert_organization(&organization)
-            .await
-            .unwrap();
+        let org = seed::organization(&stores).await;
         Self {
             _db: db,
             stores,
@@ -40,19 +29,7 @@ impl Fixture {
     }
 
     async fn session(&self) -> SessionId {
-        let session = NewSession {
-            organization_id: self.org.clone(),
-            created_by_user_id: None,
-            gateway_id: "gw-1".into(),
-            label: None,
-            auto_read: false,
-            presence_typing: false,
-            rate_per_min: 20,
-            rate_per_hour: 200,
-        }
-        .into_session(SessionId::generate(), 1);
-        self.stores.core.insert_session(&session).await.unwrap();
-        session.id
+        seed::session(&self.stores, &self.org).await.id
     }
 
     fn g(&self) -> &dyn GroupStore {
