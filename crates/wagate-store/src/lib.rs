@@ -2,7 +2,7 @@
 //! each with its own migration set (kept in step: same versions, same meaning).
 //!
 //! Queries both backends share live in [`shared`]; anything backend-specific (connection
-//! options, pragmas, locking) stays in its backend module (SQLite: `sqlite`, `sqlite_reads`).
+//! options, pragmas, locking) stays in its backend module (SQLite: `sqlite`, `sqlite_reads`, `point_cache`).
 
 // `shared` defines the macro the backend modules expand, so it comes first.
 #[macro_use]
@@ -19,6 +19,7 @@ mod groups;
 mod webhooks;
 mod error;
 mod message_rows;
+mod point_cache;
 mod postgres;
 mod rows;
 mod sqlite;

@@ -6,6 +6,7 @@ use sqlx::postgres::PgPoolOptions;
 use wagate_domain::StoreResult;
 
 use crate::error;
+use crate::point_cache::ChangeGuard;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -33,6 +34,11 @@ impl PostgresStore {
 }
 
 impl PostgresStore {
+    /// Nothing is cached on PostgreSQL (the SQLite store's `PointCache`): nothing to invalidate.
+    pub(crate) fn point_rows_change(&self) -> ChangeGuard<'_> {
+        ChangeGuard(None)
+    }
+
     /// A transaction holding a lock per phone JID in `phones` (advisory, released at its end,
     /// taken in one order): a membership write that reads the LID ↔ phone mapping and the
     /// identity merge that moves memberships to the LID never interleave for one phone.

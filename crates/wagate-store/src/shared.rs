@@ -174,6 +174,8 @@ macro_rules! impl_shared_store {
                 &self,
                 s: &wagate_domain::Session,
             ) -> wagate_domain::StoreResult<()> {
+                // After the write (also if this future is dropped): cached rows go stale.
+                let _changed = self.point_rows_change();
                 sqlx::query(
                     "INSERT INTO sessions (id, organization_id, created_by_user_id, gateway_id, \
                      label, status, status_reason, wa_jid, wa_lid, phone_number, is_admin_session, \
@@ -228,6 +230,8 @@ macro_rules! impl_shared_store {
                 org: &wagate_domain::OrgId,
                 id: &wagate_domain::SessionId,
             ) -> wagate_domain::StoreResult<bool> {
+                // After the write (also if this future is dropped): cached rows go stale.
+                let _changed = self.point_rows_change();
                 sqlx::query("DELETE FROM sessions WHERE id = $1 AND organization_id = $2")
                     .bind(id.as_str())
                     .bind(org.as_str())
@@ -278,6 +282,8 @@ macro_rules! impl_shared_store {
                 reason: Option<&str>,
                 now_ms: i64,
             ) -> wagate_domain::StoreResult<bool> {
+                // After the write (also if this future is dropped): cached rows go stale.
+                let _changed = self.point_rows_change();
                 sqlx::query(
                     "UPDATE sessions SET status = $1, status_reason = $2, updated_at = $3 \
                      WHERE id = $4 AND (status <> $1 OR status_reason IS DISTINCT FROM $2)",
@@ -297,6 +303,8 @@ macro_rules! impl_shared_store {
                 id: &wagate_domain::SessionId,
                 now_ms: i64,
             ) -> wagate_domain::StoreResult<()> {
+                // After the write (also if this future is dropped): cached rows go stale.
+                let _changed = self.point_rows_change();
                 sqlx::query(
                     "UPDATE sessions SET last_connected_at = $1, updated_at = $1 WHERE id = $2",
                 )
@@ -316,6 +324,8 @@ macro_rules! impl_shared_store {
                 phone_number: Option<&str>,
                 now_ms: i64,
             ) -> wagate_domain::StoreResult<()> {
+                // After the write (also if this future is dropped): cached rows go stale.
+                let _changed = self.point_rows_change();
                 sqlx::query(
                     "UPDATE sessions SET wa_jid = $1, wa_lid = $2, phone_number = $3, \
                      updated_at = $4 WHERE id = $5",
@@ -346,6 +356,8 @@ macro_rules! impl_shared_store {
                 &self,
                 k: &wagate_domain::ApiKey,
             ) -> wagate_domain::StoreResult<()> {
+                // After the write (also if this future is dropped): cached rows go stale.
+                let _changed = self.point_rows_change();
                 sqlx::query(
                     "INSERT INTO api_keys (id, organization_id, name, key_hash, permissions, \
                      sessions, expires_at, enabled, created_at, last_used_at) \
@@ -409,6 +421,8 @@ macro_rules! impl_shared_store {
                 id: &wagate_domain::ApiKeyId,
                 at_ms: i64,
             ) -> wagate_domain::StoreResult<bool> {
+                // After the write (also if this future is dropped): cached rows go stale.
+                let _changed = self.point_rows_change();
                 sqlx::query(
                     "UPDATE api_keys SET enabled = $1, revoked_at = $5 \
                      WHERE id = $2 AND ($3 IS NULL OR organization_id = $3) AND enabled = $4",

@@ -4,9 +4,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use wagate_domain::StoreResult;
+use wagate_domain::{StoreError, StoreResult};
 
 use crate::error;
+use crate::point_cache::{ChangeGuard, PointCache};
 use crate::sqlite_reads::SqliteReads;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -17,6 +18,8 @@ pub struct SqliteStore {
     /// The two per-request point reads without the pool; `None` for an in-memory database.
     /// Its idle connections close when the store is dropped.
     reads: Option<SqliteReads>,
+    /// Validated copies of what `reads` answered; `None` without direct reads.
+    cache: Option<PointCache>,
     /// The background WAL checkpoints; ended with the store.
     checkpoints: tokio::task::JoinHandle<()>,
 }
@@ -63,10 +66,18 @@ impl SqliteStore {
         MIGRATOR.run(&pool).await.map_err(error::migrate)?;
         // After the pool: the file exists and is in WAL mode by now.
         let reads = SqliteReads::new(options.get_filename());
+        let cache =
+            match &reads {
+                Some(_) => Some(PointCache::for_database(options.get_filename()).map_err(
+                    |err| StoreError::Backend(format!("SQLite point cache: {err}").into()),
+                )?),
+                None => None,
+            };
         let checkpoints = tokio::spawn(checkpoint(pool.clone()));
         Ok(Self {
             pool,
             reads,
+            cache,
             checkpoints,
         })
     }
@@ -141,6 +152,11 @@ impl SqliteStore {
     fn direct(&self) -> Option<&SqliteReads> {
         self.reads.as_ref().filter(|_| !self.pool.is_closed())
     }
+
+    /// Hold across a write to `sessions` or `api_keys` (see [`PointCache`]).
+    pub(crate) fn point_rows_change(&self) -> ChangeGuard<'_> {
+        ChangeGuard(self.cache.as_ref())
+    }
 }
 
 impl SqliteStore {
@@ -171,20 +187,38 @@ impl_shared_store!(SqliteStore, point_reads {
         org: &wagate_domain::OrgId,
         id: &wagate_domain::SessionId,
     ) -> StoreResult<Option<wagate_domain::Session>> {
-        match self.direct().and_then(|r| r.get_session(org, id)) {
+        let cache = self.cache.as_ref().filter(|_| !self.pool.is_closed());
+        if let Some(hit) = cache.and_then(|c| c.session(org, id)) {
+            return Ok(Some(hit));
+        }
+        let generation = cache.map(PointCache::generation);
+        let answer = match self.direct().and_then(|r| r.get_session(org, id)) {
             Some(answer) => answer,
             None => self.pool_get_session(org, id).await,
+        };
+        if let (Some(cache), Some(generation), Ok(Some(session))) = (cache, generation, &answer) {
+            cache.keep_session(session, generation);
         }
+        answer
     }
 
     async fn find_api_key_by_hash(
         &self,
         key_hash: &str,
     ) -> StoreResult<Option<wagate_domain::ApiKey>> {
-        match self.direct().and_then(|r| r.find_api_key_by_hash(key_hash)) {
+        let cache = self.cache.as_ref().filter(|_| !self.pool.is_closed());
+        if let Some(hit) = cache.and_then(|c| c.key(key_hash)) {
+            return Ok(Some(hit));
+        }
+        let generation = cache.map(PointCache::generation);
+        let answer = match self.direct().and_then(|r| r.find_api_key_by_hash(key_hash)) {
             Some(answer) => answer,
             None => self.pool_find_api_key_by_hash(key_hash).await,
+        };
+        if let (Some(cache), Some(generation), Ok(Some(key))) = (cache, generation, &answer) {
+            cache.keep_key(key, generation);
         }
+        answer
     }
 });
 
@@ -276,6 +310,48 @@ mod tests {
             "the write waited {:?} after the lock was free",
             done.saturating_duration_since(released)
         );
+        store.close().await;
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A writer that is not wagate (a `sqlite3` shell) does not move the change counter: its
+    /// change is served from the cache for at most `MAX_AGE`, then read.
+    #[tokio::test]
+    async fn a_change_by_a_foreign_writer_is_seen_within_the_cache_age() {
+        let dir = fresh_dir();
+        let store = SqliteStore::open(&crate::sqlite_url_for_data_dir(&dir))
+            .await
+            .unwrap();
+        let org = organization("acme");
+        store.insert_organization(&org).await.unwrap();
+        let session = wagate_domain::NewSession {
+            organization_id: org.id.clone(),
+            created_by_user_id: None,
+            gateway_id: "gw".into(),
+            label: Some("before".into()),
+            auto_read: false,
+            presence_typing: false,
+            rate_per_min: 1,
+            rate_per_hour: 1,
+        }
+        .into_session(wagate_domain::SessionId::generate(), 1);
+        store.insert_session(&session).await.unwrap();
+        let label = || async {
+            let s = store.get_session(&org.id, &session.id).await.unwrap();
+            s.unwrap().label.unwrap()
+        };
+        assert_eq!(label().await, "before");
+        let foreign = rusqlite::Connection::open(options_file(&dir)).unwrap();
+        foreign
+            .execute("UPDATE sessions SET label = 'after'", [])
+            .unwrap();
+        let changed = Instant::now();
+        assert_eq!(label().await, "before", "answered from the cache");
+        while label().await != "after" {
+            assert!(changed.elapsed() < crate::point_cache::MAX_AGE * 2);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         store.close().await;
         drop(store);
         std::fs::remove_dir_all(&dir).unwrap();

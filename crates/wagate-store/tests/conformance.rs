@@ -312,6 +312,54 @@ async fn changes_through_another_store_handle_are_seen_by_the_next_lookup() {
     other.close().await;
 }
 
+/// Every write to a session, by this handle or another one, is seen by the next `get_session`
+/// (the per-request lookup, which SQLite answers from a validated cache).
+#[tokio::test]
+async fn every_session_write_is_seen_by_the_next_lookup_from_either_handle() {
+    let (db, store) = store().await;
+    let other = wagate_store::open(db.url()).await.expect("second handle");
+    let o = org("acme");
+    store.insert_organization(&o).await.unwrap();
+    let s = new_session(&o.id, "s", 2_000);
+    store.insert_session(&s).await.unwrap();
+    let looked_up = || async { store.get_session(&o.id, &s.id).await.unwrap().unwrap() };
+    for writer in [&store, &other] {
+        assert!(looked_up().await.status != SessionStatus::Working);
+        writer
+            .set_session_status(&s.id, SessionStatus::Working, None, 3_000)
+            .await
+            .unwrap();
+        assert_eq!(looked_up().await.status, SessionStatus::Working);
+        writer
+            .set_session_account(
+                &s.id,
+                Some("62811:2@s.whatsapp.net"),
+                None,
+                Some("62811"),
+                4_000,
+            )
+            .await
+            .unwrap();
+        assert_eq!(looked_up().await.phone_number.as_deref(), Some("62811"));
+        writer.set_session_connected_at(&s.id, 5_000).await.unwrap();
+        assert_eq!(looked_up().await.last_connected_at, Some(5_000));
+        writer
+            .set_session_status(&s.id, SessionStatus::Stopped, None, 6_000)
+            .await
+            .unwrap();
+        writer
+            .set_session_account(&s.id, None, None, None, 6_000)
+            .await
+            .unwrap();
+        let reset = looked_up().await;
+        assert_eq!(
+            (reset.status, reset.phone_number),
+            (SessionStatus::Stopped, None)
+        );
+    }
+    other.close().await;
+}
+
 #[tokio::test]
 async fn api_keys_page_by_id_within_an_organization() {
     let (_db, store) = store().await;
