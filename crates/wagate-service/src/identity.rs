@@ -148,7 +148,11 @@ impl Authenticator {
     /// Records last use at most once a minute per key, without delaying the request.
     fn touch(&self, id: &wagate_domain::ApiKeyId, now: i64) {
         let due = self.last_touch.lock().is_ok_and(|mut map| {
-            let last = map.entry(id.to_string()).or_insert(i64::MIN);
+            // Looked up by reference first: the key's id is copied once, on its first use.
+            let last = match map.get_mut(id.as_str()) {
+                Some(last) => last,
+                None => map.entry(id.to_string()).or_insert(i64::MIN),
+            };
             let due = now.saturating_sub(*last) >= TOUCH_INTERVAL_MS;
             if due {
                 *last = now;

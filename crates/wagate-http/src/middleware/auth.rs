@@ -104,7 +104,7 @@ where
         Err(err) => return Ok(ApiError::from(err).into_response()),
     };
     if let Some(limiter) = &state.limiter
-        && let Err(retry_after) = limiter.check(&principal.credential_id())
+        && let Err(retry_after) = limiter.check(principal.credential_id())
     {
         return Ok(retry_after.into_response());
     }

@@ -24,14 +24,12 @@ impl CredentialLimiter {
     }
 
     /// `429 rate_limited` with `Retry-After` when the credential's bucket is empty.
-    pub fn check(&self, credential: &str) -> Result<(), ApiError> {
-        self.limiter
-            .check_key(&credential.to_owned())
-            .map_err(|not_until| {
-                let wait = not_until.wait_time_from(self.clock.now());
-                ApiError::new(ErrorCode::RateLimited, "rate limit exceeded")
-                    .with_retry_after(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
-            })
+    pub fn check(&self, credential: String) -> Result<(), ApiError> {
+        self.limiter.check_key(&credential).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.clock.now());
+            ApiError::new(ErrorCode::RateLimited, "rate limit exceeded")
+                .with_retry_after(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+        })
     }
 
     /// Forgets idle buckets so memory stays bounded by active credentials.
@@ -47,13 +45,13 @@ mod tests {
     #[test]
     fn bucket_empties_per_credential() {
         let l = CredentialLimiter::new(1, 2).unwrap();
-        assert!(l.check("a").is_ok());
-        assert!(l.check("a").is_ok());
-        let err = l.check("a").unwrap_err();
+        assert!(l.check("a".into()).is_ok());
+        assert!(l.check("a".into()).is_ok());
+        let err = l.check("a".into()).unwrap_err();
         assert_eq!(err.code, ErrorCode::RateLimited);
         assert_eq!(err.retry_after, Some(1));
         assert!(
-            l.check("b").is_ok(),
+            l.check("b".into()).is_ok(),
             "another credential has its own bucket"
         );
         assert!(CredentialLimiter::new(0, 10).is_none());
