@@ -237,27 +237,54 @@ macro_rules! impl_message_store {
                 wa_message_ids: &[String],
                 status: wagate_domain::MessageStatus,
             ) -> wagate_domain::StoreResult<Vec<String>> {
-                let mut changed = Vec::new();
-                for id in wa_message_ids {
-                    let n = sqlx::query(concat!(
-                        "UPDATE messages SET status = $3 WHERE session_id = $1 \
-                         AND wa_message_id = $2 AND ",
-                        status_rank!(),
-                        " < $4"
-                    ))
-                    .bind(session.as_str())
-                    .bind(id)
-                    .bind(status.as_str())
-                    .bind(i64::from(status.rank()))
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::error::map)?
-                    .rows_affected();
-                    if n == 1 {
-                        changed.push(id.clone());
+                // One statement per chunk of ids (a batch of receipts is one round trip and one
+                // commit); several chunks share a transaction, so a failure moves none of them
+                // and the caller's retry publishes them all. The answer keeps the ids' order,
+                // each id once.
+                let mut queries: Vec<_> = wa_message_ids
+                    .chunks(500)
+                    .map(|chunk| {
+                        let mut query = sqlx::QueryBuilder::new("UPDATE messages SET status = ");
+                        query
+                            .push_bind(status.as_str())
+                            .push(" WHERE session_id = ")
+                            .push_bind(session.as_str())
+                            .push(concat!(" AND ", status_rank!(), " < "))
+                            .push_bind(i64::from(status.rank()))
+                            .push(" AND wa_message_id IN (");
+                        let mut ids = query.separated(", ");
+                        for id in chunk {
+                            ids.push_bind(id.as_str());
+                        }
+                        query.push(") RETURNING wa_message_id");
+                        query
+                    })
+                    .collect();
+                let mut moved = std::collections::HashSet::new();
+                if let [query] = queries.as_mut_slice() {
+                    let changed: Vec<String> = query
+                        .build_query_scalar()
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err($crate::error::map)?;
+                    moved.extend(changed);
+                } else if !queries.is_empty() {
+                    let mut tx = self.pool.begin().await.map_err($crate::error::map)?;
+                    for query in &mut queries {
+                        let changed: Vec<String> = query
+                            .build_query_scalar()
+                            .fetch_all(&mut *tx)
+                            .await
+                            .map_err($crate::error::map)?;
+                        moved.extend(changed);
                     }
+                    tx.commit().await.map_err($crate::error::map)?;
                 }
-                Ok(changed)
+                Ok(wa_message_ids
+                    .iter()
+                    .filter(|id| moved.remove(id.as_str()))
+                    .cloned()
+                    .collect())
             }
 
             async fn mark_edited(

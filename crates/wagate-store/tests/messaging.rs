@@ -187,6 +187,44 @@ async fn receipts_only_move_forward_and_never_leave_failed() {
     );
 }
 
+/// Receipts for more ids than one statement takes: every stored id moves once, answered in
+/// the order asked, whichever chunk it fell in.
+#[tokio::test]
+async fn a_receipt_batch_larger_than_one_statement_moves_each_message_once() {
+    let f = Fixture::new().await;
+    let chat = "628111@s.whatsapp.net";
+    let rows: Vec<_> = (0..700)
+        .map(|i| {
+            let mut m = f.message(&format!("S{i}"), chat, i);
+            m.from_me = true;
+            m.status = Some(MessageStatus::Sent);
+            (f.touch(chat, i, false), m)
+        })
+        .collect();
+    f.m().record_messages(&rows).await.unwrap();
+    // Newest first, every stored id twice (the second time in another chunk), unknown ids
+    // between them.
+    let mut ids: Vec<String> = (0..700).rev().map(|i| format!("S{i}")).collect();
+    ids.extend((0..300).map(|i| format!("UNKNOWN{i}")));
+    ids.extend((0..700).map(|i| format!("S{i}")));
+    let moved = f
+        .m()
+        .advance_status(&f.session, &ids, MessageStatus::Delivered)
+        .await
+        .unwrap();
+    let expected: Vec<String> = (0..700).rev().map(|i| format!("S{i}")).collect();
+    assert_eq!(moved, expected);
+    let last = f.m().get_message(&f.session, "S0").await.unwrap().unwrap();
+    assert_eq!(last.status, Some(MessageStatus::Delivered));
+    assert!(
+        f.m()
+            .advance_status(&f.session, &ids, MessageStatus::Delivered)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 #[tokio::test]
 async fn edits_and_revokes_mark_the_row_and_keep_it() {
     let f = Fixture::new().await;

@@ -58,7 +58,7 @@ impl ChannelService {
     ) -> ServiceResult<Jid> {
         let name = name.map(str::trim).filter(|n| !n.is_empty());
         let name = name.ok_or_else(|| ServiceError::validation("name is required"))?;
-        let client = self.manager.require_live(&s.id).await?;
+        let client = self.manager.require_live(s)?;
         let info = client
             .create_channel(name, description)
             .await
@@ -89,7 +89,7 @@ impl ChannelService {
 
     pub async fn follow(&self, s: &Session, jid: &str, follow: bool) -> ServiceResult<()> {
         let jid = channel_jid(jid)?;
-        let client = self.manager.require_live(&s.id).await?;
+        let client = self.manager.require_live(s)?;
         client
             .follow_channel(&jid, follow)
             .await
@@ -105,7 +105,7 @@ impl ChannelService {
 
     pub async fn mute(&self, s: &Session, jid: &str, mute: bool) -> ServiceResult<()> {
         let jid = channel_jid(jid)?;
-        let client = self.manager.require_live(&s.id).await?;
+        let client = self.manager.require_live(s)?;
         client
             .mute_channel(&jid, mute)
             .await

@@ -131,7 +131,7 @@ impl GroupService {
             .iter()
             .map(|p| member_jid(p))
             .collect::<ServiceResult<Vec<_>>>()?;
-        let client = self.manager.require_live(&s.id).await?;
+        let client = self.manager.require_live(s)?;
         let at = self.updates.now_ms();
         let info = client
             .create_group(name, &participants)
@@ -152,7 +152,7 @@ impl GroupService {
             return Err(ServiceError::validation("no group settings to update"));
         }
         let gid = group_jid(gid)?;
-        let client = self.manager.require_live(&s.id).await?;
+        let client = self.manager.require_live(s)?;
         let at = self.updates.now_ms();
         client
             .update_group(&gid, &settings)
@@ -171,7 +171,7 @@ impl GroupService {
     /// The invite link; `reset` revokes the current one first (api.md §8.5–§8.6).
     pub async fn invite(&self, s: &Session, gid: &str, reset: bool) -> ServiceResult<String> {
         let gid = group_jid(gid)?;
-        let client = self.manager.require_live(&s.id).await?;
+        let client = self.manager.require_live(s)?;
         let code = client
             .group_invite(&gid, reset)
             .await
@@ -195,7 +195,7 @@ impl GroupService {
             .iter()
             .map(|p| member_jid(p))
             .collect::<ServiceResult<Vec<_>>>()?;
-        let client = self.manager.require_live(&s.id).await?;
+        let client = self.manager.require_live(s)?;
         let action = ParticipantAction::Add;
         let at = self.updates.now_ms();
         let outcomes = client
@@ -219,7 +219,7 @@ impl GroupService {
     ) -> ServiceResult<()> {
         let gid = group_jid(gid)?;
         let member = member_jid(jid)?;
-        let client = self.manager.require_live(&s.id).await?;
+        let client = self.manager.require_live(s)?;
         let action = match change {
             MemberChange::Remove => ParticipantAction::Remove,
             MemberChange::Promote => ParticipantAction::Promote,
@@ -259,7 +259,7 @@ impl GroupService {
     /// Joins by invite code or link and stores the group at once (api.md §8.13).
     pub async fn join(&self, s: &Session, invite: &str) -> ServiceResult<Jid> {
         let code = InviteCode::parse(invite)?;
-        let client = self.manager.require_live(&s.id).await?;
+        let client = self.manager.require_live(s)?;
         let at = self.updates.now_ms();
         let gid = client
             .join_group(code.as_str())
@@ -287,7 +287,7 @@ impl GroupService {
     /// Leaves the group; its stored data stays readable and shows the session left.
     pub async fn leave(&self, s: &Session, gid: &str) -> ServiceResult<()> {
         let gid = group_jid(gid)?;
-        let client = self.manager.require_live(&s.id).await?;
+        let client = self.manager.require_live(s)?;
         let at = self.updates.now_ms();
         client.leave_group(&gid).await.map_err(group_error)?;
         let now = self.updates.now_ms();

@@ -4,8 +4,8 @@
 //! a redelivered message stores and publishes nothing new. Consecutive plain messages are
 //! stored as one run (`batch.rs`, issue 4's group commit).
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use wagate_domain::engine::{
     ContactUpdate, InboundContent, InboundMessage, PresenceUpdate, Receipt, ReceiptKind,
@@ -19,7 +19,9 @@ use wagate_domain::{
 use crate::groups::GroupUpdates;
 
 mod batch;
+mod early_receipts;
 use crate::session_manager::InboundHandler;
+use early_receipts::EarlyReceipts;
 
 /// How many control-message ids (reactions, edits, revokes, votes: not stored as rows) are
 /// remembered per node to drop redeliveries.
@@ -31,6 +33,7 @@ pub struct InboundPipeline {
     events: Arc<dyn EventPublisher>,
     clock: Arc<dyn Clock>,
     seen: Mutex<Seen>,
+    early: Mutex<EarlyReceipts>,
 }
 
 #[derive(Default)]
@@ -93,6 +96,7 @@ impl InboundPipeline {
             events,
             clock,
             seen: Mutex::default(),
+            early: Mutex::default(),
         }
     }
 
@@ -213,31 +217,108 @@ impl InboundPipeline {
     }
 
     async fn on_receipt(&self, session: &Session, r: &Receipt) -> StoreResult<()> {
-        let status = match r.kind {
+        self.on_receipts(session, std::slice::from_ref(r)).await
+    }
+
+    /// Receipts of one kind, in arrival order: their messages advance in one transaction, then
+    /// each receipt publishes the messages it moved on, as one at a time would (a message two
+    /// receipts name is published by the first). A receipt for a message not stored yet waits
+    /// for it ([`EarlyReceipts`]).
+    async fn on_receipts(&self, session: &Session, receipts: &[Receipt]) -> StoreResult<()> {
+        let missed = self.apply_receipts(session, receipts).await?;
+        if missed.is_empty() {
+            return Ok(());
+        }
+        let retry: Vec<Receipt> = {
+            let mut early = self.early.lock().unwrap_or_else(PoisonError::into_inner);
+            missed
+                .into_iter()
+                .filter_map(|r| {
+                    let ids = early.park_unless_stored(&session.id, &r, &r.ids);
+                    (!ids.is_empty()).then_some(Receipt { ids, ..r })
+                })
+                .collect()
+        };
+        if !retry.is_empty() {
+            // Stored since the first look: now the rows are there (or another receipt already
+            // moved them on).
+            self.apply_receipts(session, &retry).await?;
+        }
+        Ok(())
+    }
+
+    /// Advances and publishes `receipts` (one kind); answers, per receipt, the ids that moved
+    /// no message — for none of its messages, stored or not, moved on within this call.
+    async fn apply_receipts(
+        &self,
+        session: &Session,
+        receipts: &[Receipt],
+    ) -> StoreResult<Vec<Receipt>> {
+        let Some(first) = receipts.first() else {
+            return Ok(Vec::new());
+        };
+        let status = match first.kind {
             ReceiptKind::Delivered => MessageStatus::Delivered,
             ReceiptKind::Read => MessageStatus::Read,
             ReceiptKind::Played => MessageStatus::Played,
         };
-        let changed = self
+        let ids: Vec<String> = receipts
+            .iter()
+            .flat_map(|r| r.ids.iter().cloned())
+            .collect();
+        let moved: HashSet<String> = self
             .store
-            .advance_status(&session.id, &r.ids, status)
-            .await?;
-        // A redelivered receipt changes nothing and publishes nothing.
-        if changed.is_empty() {
-            return Ok(());
+            .advance_status(&session.id, &ids, status)
+            .await?
+            .into_iter()
+            .collect();
+        let mut unpublished = moved.clone();
+        let mut missed = Vec::new();
+        let mut chats: HashMap<&Jid, String> = HashMap::new();
+        for r in receipts {
+            let unmoved: Vec<String> = r
+                .ids
+                .iter()
+                .filter(|id| !moved.contains(*id))
+                .cloned()
+                .collect();
+            if !unmoved.is_empty() {
+                missed.push(Receipt {
+                    ids: unmoved,
+                    ..r.clone()
+                });
+            }
+            let message_ids: Vec<String> = r
+                .ids
+                .iter()
+                .filter(|id| unpublished.remove(*id))
+                .cloned()
+                .collect();
+            // A redelivered receipt changes nothing and publishes nothing.
+            if message_ids.is_empty() {
+                continue;
+            }
+            let chat_jid = match chats.get(&r.chat) {
+                Some(jid) => jid.clone(),
+                None => {
+                    let jid = self.chat_jid(&r.chat).await?;
+                    chats.insert(&r.chat, jid.clone());
+                    jid
+                }
+            };
+            self.publish(
+                session,
+                EventPayload::MessageStatus(wagate_domain::MessageStatusPayload {
+                    chat_jid,
+                    sender_jid: (r.chat.kind() == ChatKind::Group)
+                        .then(|| r.sender.canonical().to_string()),
+                    message_ids,
+                    status,
+                    timestamp: r.timestamp,
+                }),
+            );
         }
-        self.publish(
-            session,
-            EventPayload::MessageStatus(wagate_domain::MessageStatusPayload {
-                chat_jid: self.chat_jid(&r.chat).await?,
-                sender_jid: (r.chat.kind() == ChatKind::Group)
-                    .then(|| r.sender.canonical().to_string()),
-                message_ids: changed,
-                status,
-                timestamp: r.timestamp,
-            }),
-        );
-        Ok(())
+        Ok(missed)
     }
 
     fn on_presence(&self, session: &Session, p: &PresenceUpdate) {
@@ -337,6 +418,27 @@ impl InboundPipeline {
         run.clear();
     }
 
+    /// A run of receipts of one kind, or each alone should the run fail (one bad receipt then
+    /// costs only itself).
+    async fn flush_receipts(&self, session: &Session, receipts: &mut Vec<Receipt>) {
+        if receipts.is_empty() {
+            return;
+        }
+        if let Err(err) = self.on_receipts(session, receipts).await {
+            if receipts.len() == 1 {
+                tracing::error!(session = %session.id, %err, "inbound event not processed");
+            } else {
+                tracing::warn!(session = %session.id, %err, "receipt batch not stored; one at a time");
+                for r in receipts.iter() {
+                    if let Err(err) = self.on_receipt(session, r).await {
+                        tracing::error!(session = %session.id, %err, "inbound event not processed");
+                    }
+                }
+            }
+        }
+        receipts.clear();
+    }
+
     async fn on_contact_silently(&self, c: &ContactUpdate) -> StoreResult<()> {
         let Some(lid) = &c.lid else { return Ok(()) };
         let update = IdentityUpdate {
@@ -368,16 +470,45 @@ impl InboundHandler for InboundPipeline {
         events: Vec<EngineEvent>,
     ) {
         let mut run: Vec<InboundMessage> = Vec::new();
+        let mut receipts: Vec<Receipt> = Vec::new();
         for event in events {
             match event {
-                EngineEvent::Message(m) if batch::is_plain(&m) => run.push(*m),
+                EngineEvent::Message(m) if batch::is_plain(&m) => {
+                    self.flush_receipts(session, &mut receipts).await;
+                    run.push(*m);
+                }
+                EngineEvent::Receipt(r) => {
+                    self.flush(session, client, &mut run).await;
+                    if receipts.first().is_some_and(|f| f.kind != r.kind) {
+                        self.flush_receipts(session, &mut receipts).await;
+                    }
+                    receipts.push(r);
+                }
                 other => {
                     self.flush(session, client, &mut run).await;
+                    self.flush_receipts(session, &mut receipts).await;
                     self.handle(session, client, other).await;
                 }
             }
         }
         self.flush(session, client, &mut run).await;
+        self.flush_receipts(session, &mut receipts).await;
+    }
+
+    async fn sent_stored(&self, session: &Session, wa_message_ids: &[String]) {
+        let parked: Vec<Receipt> = {
+            let mut early = self.early.lock().unwrap_or_else(PoisonError::into_inner);
+            wa_message_ids
+                .iter()
+                .flat_map(|id| early.stored(&session.id, id))
+                .collect()
+        };
+        // In arrival order, each run of one kind together.
+        for run in parked.chunk_by(|a, b| a.kind == b.kind) {
+            if let Err(err) = self.apply_receipts(session, run).await {
+                tracing::error!(session = %session.id, %err, "early receipt not processed");
+            }
+        }
     }
 }
 

@@ -10,6 +10,7 @@ mod media;
 mod outbox_worker;
 mod presence;
 mod send_request;
+mod sent_records;
 mod service;
 mod status;
 mod submit;

@@ -8,12 +8,13 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 use wagate_domain::engine::{MessageKey, OutgoingMessage, SentMessage};
 use wagate_domain::{
-    Chat, ChatKind, ChatPatch, ChatTouch, Clock, EngineClient, Jid, MessageId, MessageStatus,
-    MessageStore, NewMessage, Session, SessionId, StoredMessage,
+    Chat, ChatPatch, ChatTouch, Clock, EngineClient, Jid, MessageId, MessageStatus, MessageStore,
+    NewMessage, Session, SessionId, StoredMessage,
 };
 
 use super::budget::SendBudget;
 use super::send_request::{PendingUrl, SendRequest};
+use super::sent_records::SentRecords;
 use crate::session_manager::engine_error;
 use crate::{Page, PageRequest, ServiceError, ServiceResult, SessionManager};
 
@@ -29,6 +30,8 @@ pub struct MessagingService {
     budget: SendBudget,
     http: reqwest::Client,
     key_ttl: Duration,
+    /// Where sent messages are stored, in group commits.
+    sent_records: SentRecords,
     /// Tells the outbox worker a session has a new queued send (set when it starts).
     outbox_waker: OnceLock<UnboundedSender<SessionId>>,
 }
@@ -52,6 +55,7 @@ impl MessagingService {
             .build()
             .unwrap_or_default();
         Self {
+            sent_records: SentRecords::new(store.clone()),
             store,
             manager,
             clock,
@@ -166,7 +170,7 @@ impl MessagingService {
 
     /// The session's connected client, or `501` with its status (api.md §1.9, D3).
     pub async fn live(&self, s: &Session) -> ServiceResult<Arc<dyn EngineClient>> {
-        self.manager.require_live(&s.id).await
+        self.manager.require_live(s)
     }
 
     /// One unit of the session's send budget (api.md §1.11).
@@ -256,11 +260,8 @@ impl MessagingService {
         sent: &SentMessage,
     ) -> ServiceResult<()> {
         let to = message.to.canonical();
-        let chat_jid = if to.kind() == ChatKind::Dm {
-            self.store.canonical_dm_jid(to.as_str()).await?
-        } else {
-            to.to_string()
-        };
+        // Made canonical (a DM's LID) by the group commit that stores it.
+        let chat_jid = to.to_string();
         let now = self.clock.now_ms();
         let media = match &message.content {
             wagate_domain::engine::OutgoingContent::Media(m) => Some(wagate_domain::MediaMeta {
@@ -296,13 +297,17 @@ impl MessagingService {
         };
         let touch = ChatTouch {
             session_id: s.id.clone(),
-            jid: chat_jid.clone(),
+            jid: chat_jid,
             kind: to.kind(),
             name: None,
             last_message_at: sent.timestamp,
             unread: false,
         };
-        self.store.record_message(&touch, &row).await?;
+        let chat_jid = self.sent_records.record(touch, row).await?;
+        // Its delivery receipt may have come back before the row was committed.
+        self.manager
+            .sent_stored(s, std::slice::from_ref(&sent.id))
+            .await;
         if let wagate_domain::engine::OutgoingContent::Poll(spec) = &message.content {
             self.store
                 .upsert_poll(&s.id, &sent.id, &chat_jid, spec, now)

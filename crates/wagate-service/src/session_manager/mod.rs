@@ -89,6 +89,10 @@ pub trait InboundHandler: Send + Sync + 'static {
             self.handle(session, client, event).await;
         }
     }
+
+    /// Messages this node sent were just stored (their transaction committed): receipts for
+    /// them that arrived first apply now.
+    async fn sent_stored(&self, _session: &Session, _wa_message_ids: &[String]) {}
 }
 
 /// Cheap to clone.
@@ -127,27 +131,29 @@ impl SessionManager {
         let _ = self.inner.inbound.set(handler);
     }
 
+    /// Tells the inbound pipeline that messages this node sent were just stored
+    /// ([`InboundHandler::sent_stored`]).
+    pub async fn sent_stored(&self, session: &Session, wa_message_ids: &[String]) {
+        if let Some(inbound) = self.inner.inbound.get() {
+            inbound.sent_stored(session, wa_message_ids).await;
+        }
+    }
+
     /// The live client of a session that is `working` on this node. `Err` carries the status
-    /// to report with `501 not_implemented` (api.md §1.9, D3).
-    pub async fn live_client(
-        &self,
-        id: &SessionId,
-    ) -> Result<Arc<dyn EngineClient>, SessionStatus> {
-        let status = match self.inner.store.get_session_by_id(id).await {
-            Ok(Some(session)) => session.status,
-            _ => SessionStatus::Stopped,
-        };
-        match self.inner.run(id).and_then(|run| run.client()) {
-            Some(client) if status == SessionStatus::Working => Ok(client),
-            _ => Err(status),
+    /// to report with `501 not_implemented` (api.md §1.9, D3). `session` is the row the caller
+    /// just read for this request (its access check): its status is the stored one, so no
+    /// second read is needed.
+    pub fn live_client(&self, session: &Session) -> Result<Arc<dyn EngineClient>, SessionStatus> {
+        match self.inner.run(&session.id).and_then(|run| run.client()) {
+            Some(client) if session.status == SessionStatus::Working => Ok(client),
+            _ => Err(session.status),
         }
     }
 
     /// [`Self::live_client`] in the caller's terms: `501 not_implemented` with the session's
     /// status when it has no connected client (api.md §1.9, D3).
-    pub async fn require_live(&self, id: &SessionId) -> ServiceResult<Arc<dyn EngineClient>> {
-        self.live_client(id)
-            .await
+    pub fn require_live(&self, session: &Session) -> ServiceResult<Arc<dyn EngineClient>> {
+        self.live_client(session)
             .map_err(|status| ServiceError::NotImplemented {
                 message: "live WhatsApp client is not available for this session".into(),
                 status: Some(status.as_str().to_owned()),

@@ -320,6 +320,134 @@ async fn edits_and_revokes_in_a_batch_end_as_one_at_a_time() {
     }
 }
 
+/// `(status, message ids)` of the status events `session` published, in order.
+fn statuses(f: &Fixture, session: &Session) -> Vec<(String, Vec<String>)> {
+    let events = f.published.0.lock().unwrap();
+    events
+        .iter()
+        .filter(|e| e.session == session.id)
+        .filter_map(|e| match &e.payload {
+            EventPayload::MessageStatus(s) => {
+                Some((s.status.as_str().to_owned(), s.message_ids.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A receipt from Ann for `ids`.
+fn receipt(ids: &[&str], kind: wagate_domain::engine::ReceiptKind) -> EngineEvent {
+    EngineEvent::Receipt(wagate_domain::engine::Receipt {
+        chat: Jid::parse(ANN_PHONE).unwrap(),
+        sender: Jid::parse(ANN_PHONE).unwrap(),
+        ids: ids.iter().map(|id| (*id).to_owned()).collect(),
+        kind,
+        timestamp: 20,
+    })
+}
+
+fn status_list(expected: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
+    expected
+        .iter()
+        .map(|(status, ids)| {
+            (
+                (*status).to_owned(),
+                ids.iter().map(|id| (*id).to_owned()).collect(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn receipts_in_a_batch_advance_and_publish_as_one_at_a_time() {
+    let f = Fixture::new().await;
+    let (batched, single) = (f.session().await, f.session().await);
+    use wagate_domain::engine::ReceiptKind::{Delivered, Read};
+    let sent = || {
+        vec![
+            event(mine("S1", ANN_PHONE, ANN_LID, 10)),
+            event(mine("S2", ANN_PHONE, ANN_LID, 11)),
+            event(mine("S3", ANN_PHONE, ANN_LID, 12)),
+        ]
+    };
+    let receipts = || {
+        vec![
+            receipt(&["S1"], Delivered),
+            // S1 again (redelivered) and S2: only S2 moves on.
+            receipt(&["S1", "S2"], Delivered),
+            receipt(&["unknown"], Delivered),
+            receipt(&["S1"], Read),
+            // Delivered after read changes nothing.
+            receipt(&["S1", "S3"], Delivered),
+        ]
+    };
+    for (s, events) in [(&batched, receipts()), (&single, receipts())] {
+        f.batch(s, sent()).await;
+        if s.id == batched.id {
+            f.batch(s, events).await;
+        } else {
+            f.one_by_one(s, events).await;
+        }
+    }
+    let expected = status_list(&[
+        ("delivered", &["S1"]),
+        ("delivered", &["S2"]),
+        ("read", &["S1"]),
+        ("delivered", &["S3"]),
+    ]);
+    assert_eq!(statuses(&f, &batched), expected);
+    assert_eq!(statuses(&f, &single), expected);
+    for s in [&batched, &single] {
+        let stored: Vec<Option<String>> = {
+            let mut v = Vec::new();
+            for id in ["S1", "S2", "S3"] {
+                let m = f.store().get_message(&s.id, id).await.unwrap().unwrap();
+                v.push(m.status.map(|st| st.as_str().to_owned()));
+            }
+            v
+        };
+        assert_eq!(
+            stored,
+            [
+                Some("read".into()),
+                Some("delivered".into()),
+                Some("delivered".into())
+            ]
+        );
+    }
+}
+
+/// The network can deliver a sent message's receipts before the send has stored the message
+/// (simnet does it every time): they wait for the row and apply, once, when the send says it
+/// stored it.
+#[tokio::test]
+async fn receipts_that_arrive_before_their_sent_message_apply_once_it_is_stored() {
+    use wagate_domain::engine::ReceiptKind::{Delivered, Read};
+    let f = Fixture::new().await;
+    let s = f.session().await;
+    f.batch(&s, vec![receipt(&["S1"], Delivered)]).await;
+    f.one_by_one(&s, vec![receipt(&["S1", "S2"], Read)]).await;
+    assert!(statuses(&f, &s).is_empty(), "no row yet");
+    // The send stores S1 (S2 never comes: its receipt expires unused).
+    f.batch(&s, vec![event(mine("S1", ANN_PHONE, ANN_LID, 10))])
+        .await;
+    f.pipeline.sent_stored(&s, &["S1".to_owned()]).await;
+    let expected = status_list(&[("delivered", &["S1"]), ("read", &["S1"])]);
+    assert_eq!(statuses(&f, &s), expected);
+    let stored = f.store().get_message(&s.id, "S1").await.unwrap().unwrap();
+    assert_eq!(stored.status.map(|st| st.as_str()), Some("read"));
+    // Told twice, or the receipt redelivered: nothing more.
+    f.pipeline.sent_stored(&s, &["S1".to_owned()]).await;
+    f.batch(&s, vec![receipt(&["S1"], Read)]).await;
+    assert_eq!(statuses(&f, &s), expected);
+    // A receipt after the send stored its message applies at once.
+    f.batch(&s, vec![event(mine("S3", ANN_PHONE, ANN_LID, 11))])
+        .await;
+    f.pipeline.sent_stored(&s, &["S3".to_owned()]).await;
+    f.batch(&s, vec![receipt(&["S3"], Delivered)]).await;
+    assert_eq!(statuses(&f, &s).len(), 3);
+}
+
 #[tokio::test]
 async fn history_sync_stores_a_chunk_once_without_events() {
     let f = Fixture::new().await;

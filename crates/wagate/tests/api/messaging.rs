@@ -272,3 +272,66 @@ async fn send_errors_follow_the_contract() {
     stop(&node, &id).await;
     assert_not_live(&node.post(&path, text).await);
 }
+
+/// Sends in flight together are stored in shared transactions (group commit): each is stored
+/// exactly once, under the right chat, before its `200`; the delivery receipts that come back
+/// together advance every one of them and publish one status event per message.
+#[tokio::test]
+async fn concurrent_sends_are_each_stored_before_their_answer_and_advanced_once() {
+    const SENDS: usize = 40;
+    let (node, id) = paired(|c| {
+        c.default_rate_per_min = 1000;
+        c.default_rate_per_hour = 1000;
+    })
+    .await;
+    let other = "628111000003";
+    node.sim_phone(other).await;
+    let mut events = node.events();
+    let path = format!("/api/v1/sessions/{id}/messages");
+    let replies = futures::future::join_all((0..SENDS).map(|i| {
+        let to = jid(if i % 2 == 0 { PEER } else { other });
+        node.post(
+            &path,
+            json!({"type": "text", "to": to, "text": format!("m{i}")}),
+        )
+    }))
+    .await;
+    let mut sent = std::collections::HashMap::new();
+    for (i, reply) in replies.iter().enumerate() {
+        assert_eq!(reply.status, 200, "{reply:?}");
+        sent.insert(reply.body["waMessageId"].as_str().unwrap().to_owned(), i);
+    }
+    assert_eq!(sent.len(), SENDS, "distinct WhatsApp ids");
+    // Every send answered, so every one is stored now, without waiting.
+    for peer in [PEER, other] {
+        let cid = jid(peer).replace('@', "%40");
+        let reply = node
+            .get(&format!(
+                "/api/v1/sessions/{id}/chats/{cid}/messages?limit=100"
+            ))
+            .await;
+        let stored = reply.body["data"].as_array().unwrap();
+        assert_eq!(stored.len(), SENDS / 2, "{reply:?}");
+        for m in stored {
+            let i = sent[m["waMessageId"].as_str().unwrap()];
+            assert_eq!(jid(if i % 2 == 0 { PEER } else { other }), jid(peer));
+            assert_eq!(m["body"], format!("m{i}").as_str(), "{m}");
+        }
+    }
+    // One `delivered` status event per message, none twice.
+    let mut delivered = std::collections::HashSet::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while delivered.len() < SENDS {
+        let event = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("every message delivered")
+            .unwrap();
+        if let EventPayload::MessageStatus(s) = &event.payload {
+            assert_eq!(s.status.as_str(), "delivered");
+            for m in &s.message_ids {
+                assert!(sent.contains_key(m), "{m}");
+                assert!(delivered.insert(m.clone()), "{m} published twice");
+            }
+        }
+    }
+}
