@@ -48,7 +48,7 @@ pub use message::{
 };
 pub use message_store::MessageStore;
 pub use organization::Organization;
-pub use outbox::{OutboxEntry, OutboxInsert, OutboxStatus};
+pub use outbox::{OutboxEntry, OutboxInsert, OutboxOutcome, OutboxStatus};
 pub use principal::{OrgRole, Principal, PrincipalKind};
 pub use realtime_ticket::{RawTicket, StoredTicket, TICKET_TTL_SECONDS};
 pub use session::{NewSession, Session, SessionStatus};

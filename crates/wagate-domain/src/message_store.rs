@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use crate::{
     Chat, ChatPatch, ChatTouch, Contact, IdentityUpdate, MessageId, MessageStatus, NewMessage,
-    OrgId, OutboxEntry, OutboxId, OutboxInsert, OutboxStatus, PollSpec, SessionId, StoreResult,
+    OrgId, OutboxEntry, OutboxId, OutboxInsert, OutboxOutcome, PollSpec, SessionId, StoreResult,
     StoredMessage,
 };
 
@@ -118,24 +118,18 @@ pub trait MessageStore: Send + Sync + 'static {
         key_ttl_ms: i64,
     ) -> StoreResult<OutboxInsert>;
     async fn get_outbox(&self, org: &OrgId, id: &OutboxId) -> StoreResult<Option<OutboxEntry>>;
-    /// Records the outcome of a dispatch; `payload` replaces the stored one when given.
-    async fn finish_outbox(
-        &self,
-        id: &OutboxId,
-        status: OutboxStatus,
-        wa_message_id: Option<&str>,
-        error: Option<&str>,
-        payload: Option<&str>,
-        now_ms: i64,
-    ) -> StoreResult<()>;
-    /// Claims the session's oldest queued entry (or one whose `sending` claim is older than
-    /// `lease_ms`) unless another is being sent: in order, one at a time per session.
+    /// Records the outcomes of dispatches, all in one transaction.
+    async fn finish_outbox(&self, outcomes: &[OutboxOutcome]) -> StoreResult<()>;
+    /// Claims the session's oldest queued entries (and those whose `sending` claim is older
+    /// than `lease_ms`), at most `limit`, in order, unless some are being sent: one batch at a
+    /// time per session.
     async fn claim_outbox(
         &self,
         session: &SessionId,
         now_ms: i64,
         lease_ms: i64,
-    ) -> StoreResult<Option<OutboxEntry>>;
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxEntry>>;
     /// Sessions with queued entries (worker wake-up after a restart).
     async fn sessions_with_queued_outbox(&self) -> StoreResult<Vec<SessionId>>;
 }

@@ -45,6 +45,32 @@ pub struct OutboxEntry {
     pub updated_at: i64,
 }
 
+/// The outcome of one dispatch of an entry, as [`crate::MessageStore::finish_outbox`] records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxOutcome {
+    pub id: OutboxId,
+    pub status: OutboxStatus,
+    pub wa_message_id: Option<String>,
+    pub error: Option<String>,
+    /// Replaces the stored request when given (inline media dropped once sent).
+    pub payload: Option<String>,
+    pub now_ms: i64,
+}
+
+impl OutboxOutcome {
+    /// An outcome with only its status (back to `queued`, say).
+    pub fn status(id: OutboxId, status: OutboxStatus, now_ms: i64) -> Self {
+        Self {
+            id,
+            status,
+            wa_message_id: None,
+            error: None,
+            payload: None,
+            now_ms,
+        }
+    }
+}
+
 /// The outcome of recording a new entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutboxInsert {

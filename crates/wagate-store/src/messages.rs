@@ -75,6 +75,32 @@ macro_rules! outbox_select {
     };
 }
 
+/// Claims a session's next outbox rows, at most $4, in order ($1 session, $2 now, $3 now −
+/// lease). Only when none of its rows is being sent: one batch in flight per session keeps sends
+/// in order; a claim older than the lease belongs to a worker that died and is taken over. The
+/// rows are chosen once, before any is updated (an uncorrelated `IN`), and each branch walks the
+/// index (session_id, status, id): a single `status = … OR …` condition made SQLite read and sort
+/// every row the session ever queued, sent ones included, on every claim.
+macro_rules! outbox_claim_sql {
+    () => {
+        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = $2 \
+         WHERE id IN (SELECT id FROM ( \
+                        SELECT id FROM (SELECT id FROM outbox \
+                          WHERE session_id = $1 AND status = 'queued' ORDER BY id LIMIT $4) AS q \
+                        UNION ALL \
+                        SELECT id FROM (SELECT id FROM outbox \
+                          WHERE session_id = $1 AND status = 'sending' AND updated_at < $3 \
+                          ORDER BY id LIMIT $4) AS s \
+                      ) AS next \
+                      WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.session_id = $1 \
+                                        AND o.status = 'sending' AND o.updated_at >= $3) \
+                      ORDER BY id LIMIT $4) \
+         AND (status = 'queued' OR (status = 'sending' AND updated_at < $3)) \
+         RETURNING id, organization_id, session_id, idempotency_key, fingerprint, \
+         payload, status, attempts, wa_message_id, error, created_at, updated_at"
+    };
+}
+
 /// A status's rank in SQL, NULL counting as `pending` (domain.md §6.1).
 macro_rules! status_rank {
     () => {
@@ -635,27 +661,33 @@ macro_rules! impl_message_store {
 
             async fn finish_outbox(
                 &self,
-                id: &wagate_domain::OutboxId,
-                status: wagate_domain::OutboxStatus,
-                wa_message_id: Option<&str>,
-                error: Option<&str>,
-                payload: Option<&str>,
-                now_ms: i64,
+                outcomes: &[wagate_domain::OutboxOutcome],
             ) -> wagate_domain::StoreResult<()> {
-                sqlx::query(
-                    "UPDATE outbox SET status = $2, wa_message_id = COALESCE($3, wa_message_id), \
-                     error = $4, payload = COALESCE($5, payload), updated_at = $6 WHERE id = $1",
-                )
-                .bind(id.as_str())
-                .bind(status.as_str())
-                .bind(wa_message_id)
-                .bind(error)
-                .bind(payload)
-                .bind(now_ms)
-                .execute(&self.pool)
-                .await
-                .map(|_| ())
-                .map_err($crate::error::map)
+                use $crate::error::map;
+                let finish = |o: &'_ wagate_domain::OutboxOutcome| {
+                    sqlx::query(
+                        "UPDATE outbox SET status = $2, wa_message_id = COALESCE($3, wa_message_id), \
+                         error = $4, payload = COALESCE($5, payload), updated_at = $6 WHERE id = $1",
+                    )
+                    .bind(o.id.as_str().to_owned())
+                    .bind(o.status.as_str())
+                    .bind(o.wa_message_id.clone())
+                    .bind(o.error.clone())
+                    .bind(o.payload.clone())
+                    .bind(o.now_ms)
+                };
+                match outcomes {
+                    [] => Ok(()),
+                    // One statement commits on its own: no BEGIN and COMMIT round trips.
+                    [one] => finish(one).execute(&self.pool).await.map(|_| ()).map_err(map),
+                    many => {
+                        let mut tx = self.pool.begin().await.map_err(map)?;
+                        for o in many {
+                            finish(o).execute(&mut *tx).await.map_err(map)?;
+                        }
+                        tx.commit().await.map_err(map)
+                    }
+                }
             }
 
             async fn claim_outbox(
@@ -663,28 +695,25 @@ macro_rules! impl_message_store {
                 session: &wagate_domain::SessionId,
                 now_ms: i64,
                 lease_ms: i64,
-            ) -> wagate_domain::StoreResult<Option<wagate_domain::OutboxEntry>> {
-                // One in flight per session keeps sends in order; a claim older than the lease
-                // belongs to a worker that died and is taken over.
-                let row: Option<$crate::message_rows::OutboxRow> = sqlx::query_as(
-                    "UPDATE outbox SET status = 'sending', attempts = attempts + 1, \
-                     updated_at = $2 \
-                     WHERE id = (SELECT id FROM outbox WHERE session_id = $1 \
-                                 AND (status = 'queued' OR (status = 'sending' AND updated_at < $3)) \
-                                 ORDER BY id LIMIT 1) \
-                     AND (status = 'queued' OR (status = 'sending' AND updated_at < $3)) \
-                     AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.session_id = $1 \
-                                     AND o.status = 'sending' AND o.updated_at >= $3) \
-                     RETURNING id, organization_id, session_id, idempotency_key, fingerprint, \
-                     payload, status, attempts, wa_message_id, error, created_at, updated_at",
+                limit: u32,
+            ) -> wagate_domain::StoreResult<Vec<wagate_domain::OutboxEntry>> {
+                let rows: Vec<$crate::message_rows::OutboxRow> = sqlx::query_as(
+                    outbox_claim_sql!(),
                 )
                 .bind(session.as_str())
                 .bind(now_ms)
                 .bind(now_ms - lease_ms)
-                .fetch_optional(&self.pool)
+                .bind(i64::from(limit.max(1)))
+                .fetch_all(&self.pool)
                 .await
                 .map_err($crate::error::map)?;
-                row.map(TryInto::try_into).transpose()
+                let mut entries = rows
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect::<wagate_domain::StoreResult<Vec<wagate_domain::OutboxEntry>>>()?;
+                // RETURNING follows no ORDER BY.
+                entries.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+                Ok(entries)
             }
 
             async fn sessions_with_queued_outbox(

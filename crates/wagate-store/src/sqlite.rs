@@ -315,6 +315,47 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// The outbox claim finds a session's next rows through the index, whatever the session
+    /// has sent before (it read and sorted all of them, and draining a long queue slowed down
+    /// with every row sent).
+    #[tokio::test]
+    async fn the_outbox_claim_reads_the_index_not_the_sessions_rows() {
+        let dir = fresh_dir();
+        let store = SqliteStore::open(&crate::sqlite_url_for_data_dir(&dir))
+            .await
+            .unwrap();
+        let conn = rusqlite::Connection::open(options_file(&dir)).unwrap();
+        let mut plan = conn
+            .prepare(concat!("EXPLAIN QUERY PLAN ", outbox_claim_sql!()))
+            .unwrap();
+        let steps: Vec<String> = plan
+            .query_map(rusqlite::params!["sess_x", 2_i64, 1_i64, 32_i64], |row| {
+                row.get(3)
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let text = steps.join("\n");
+        assert!(text.contains("outbox_queue"), "{text}");
+        for step in &steps {
+            // Scans and sorts only of the bounded subqueries (at most `limit` rows each).
+            assert!(
+                !step.starts_with("SCAN outbox") && !step.starts_with("SCAN o "),
+                "the claim scans the table:\n{text}"
+            );
+            // The queue index is walked by session and status, never by session alone.
+            assert!(
+                !step.contains("outbox_queue") || step.contains("status=?"),
+                "the claim reads all of a session's rows:\n{text}"
+            );
+        }
+        drop(plan);
+        drop(conn);
+        store.close().await;
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     /// A writer that is not wagate (a `sqlite3` shell) does not move the change counter: its
     /// change is served from the cache for at most `MAX_AGE`, then read.
     #[tokio::test]

@@ -3,7 +3,8 @@
 
 use wagate_domain::{
     ChatKind, ChatPatch, ChatTouch, IdentityUpdate, MessageId, MessageStatus, MessageStore,
-    NewMessage, OrgId, OutboxEntry, OutboxId, OutboxInsert, OutboxStatus, PollSpec, SessionId,
+    NewMessage, OrgId, OutboxEntry, OutboxId, OutboxInsert, OutboxOutcome, OutboxStatus, PollSpec,
+    SessionId,
 };
 use wagate_store::Stores;
 use wagate_test_support::db::TestDatabase;
@@ -554,15 +555,22 @@ async fn idempotency_keys_answer_the_first_entry_until_they_expire() {
             OutboxInsert::Inserted
         );
     }
+    // Two outcomes recorded together (one transaction): each row gets its own.
     f.m()
-        .finish_outbox(
-            &first.id,
-            OutboxStatus::Sent,
-            Some("WA"),
-            None,
-            Some("{\"x\":1}"),
-            2_000,
-        )
+        .finish_outbox(&[
+            OutboxOutcome {
+                id: first.id.clone(),
+                status: OutboxStatus::Sent,
+                wa_message_id: Some("WA".into()),
+                error: None,
+                payload: Some("{\"x\":1}".into()),
+                now_ms: 2_000,
+            },
+            OutboxOutcome {
+                error: Some("boom".into()),
+                ..OutboxOutcome::status(later.id.clone(), OutboxStatus::Failed, 2_001)
+            },
+        ])
         .await
         .unwrap();
     let got = f.m().get_outbox(&f.org, &first.id).await.unwrap().unwrap();
@@ -570,9 +578,16 @@ async fn idempotency_keys_answer_the_first_entry_until_they_expire() {
         (
             got.status,
             got.wa_message_id.as_deref(),
-            got.payload.as_str()
+            got.payload.as_str(),
+            got.updated_at
         ),
-        (OutboxStatus::Sent, Some("WA"), "{\"x\":1}")
+        (OutboxStatus::Sent, Some("WA"), "{\"x\":1}", 2_000)
+    );
+    let got = f.m().get_outbox(&f.org, &later.id).await.unwrap().unwrap();
+    assert_eq!(
+        (got.status, got.error.as_deref(), got.payload.as_str()),
+        (OutboxStatus::Failed, Some("boom"), "{}"),
+        "no payload given: the stored one stays"
     );
     assert!(
         f.m()
@@ -584,62 +599,65 @@ async fn idempotency_keys_answer_the_first_entry_until_they_expire() {
     );
 }
 
+/// (id, attempts) of claimed entries.
+fn claimed(entries: &[OutboxEntry]) -> Vec<(OutboxId, i64)> {
+    entries.iter().map(|e| (e.id.clone(), e.attempts)).collect()
+}
+
 #[tokio::test]
-async fn claims_go_in_order_one_at_a_time_and_take_over_stale_ones() {
+async fn claims_go_in_order_one_batch_at_a_time_and_take_over_stale_ones() {
     let f = Fixture::new().await;
-    let a = entry(&f, None, OutboxStatus::Queued, 1);
-    let b = entry(&f, None, OutboxStatus::Queued, 2);
-    for e in [&a, &b] {
+    let [a, b, c] = [1, 2, 3].map(|at| entry(&f, None, OutboxStatus::Queued, at));
+    for e in [&a, &b, &c] {
         f.m().insert_outbox(e, 0).await.unwrap();
     }
     assert_eq!(
         f.m().sessions_with_queued_outbox().await.unwrap(),
         std::slice::from_ref(&f.session)
     );
-    let claimed = f
-        .m()
-        .claim_outbox(&f.session, 100, 50)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!((claimed.id.clone(), claimed.attempts), (a.id.clone(), 1));
+    let first = f.m().claim_outbox(&f.session, 100, 50, 2).await.unwrap();
+    assert_eq!(claimed(&first), [(a.id.clone(), 1), (b.id.clone(), 1)]);
     assert!(
         f.m()
-            .claim_outbox(&f.session, 120, 50)
+            .claim_outbox(&f.session, 120, 50, 2)
             .await
             .unwrap()
-            .is_none(),
-        "a is in flight"
+            .is_empty(),
+        "a batch is in flight: c waits"
     );
-    // The claim went stale (worker died): it is taken over, still in order.
-    let again = f
-        .m()
-        .claim_outbox(&f.session, 200, 50)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!((again.id.clone(), again.attempts), (a.id.clone(), 2));
+    // The claim went stale (worker died): it is taken over, in order, with what is queued.
+    let again = f.m().claim_outbox(&f.session, 200, 50, 3).await.unwrap();
+    assert_eq!(
+        claimed(&again),
+        [(a.id.clone(), 2), (b.id.clone(), 2), (c.id.clone(), 1)]
+    );
     f.m()
-        .finish_outbox(&a.id, OutboxStatus::Sent, Some("W"), None, None, 210)
+        .finish_outbox(&[
+            OutboxOutcome {
+                wa_message_id: Some("W".into()),
+                ..OutboxOutcome::status(a.id.clone(), OutboxStatus::Sent, 210)
+            },
+            OutboxOutcome {
+                error: Some("boom".into()),
+                ..OutboxOutcome::status(b.id.clone(), OutboxStatus::Failed, 210)
+            },
+            // Back in the queue (budget spent): claimed again next.
+            OutboxOutcome::status(c.id.clone(), OutboxStatus::Queued, 210),
+        ])
         .await
         .unwrap();
-    let next = f
-        .m()
-        .claim_outbox(&f.session, 220, 50)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(next.id, b.id);
+    let last = f.m().claim_outbox(&f.session, 220, 50, 2).await.unwrap();
+    assert_eq!(claimed(&last), [(c.id.clone(), 2)]);
     f.m()
-        .finish_outbox(&b.id, OutboxStatus::Failed, None, Some("boom"), None, 230)
+        .finish_outbox(&[OutboxOutcome::status(c.id.clone(), OutboxStatus::Sent, 230)])
         .await
         .unwrap();
     assert!(
         f.m()
-            .claim_outbox(&f.session, 240, 50)
+            .claim_outbox(&f.session, 240, 50, 2)
             .await
             .unwrap()
-            .is_none()
+            .is_empty()
     );
     assert!(
         f.m()

@@ -5,8 +5,10 @@
 
 mod budget;
 mod contacts;
+mod group_commit;
 mod inbound;
 mod media;
+mod outbox_outcomes;
 mod outbox_worker;
 mod presence;
 mod send_request;

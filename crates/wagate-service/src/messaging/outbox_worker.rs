@@ -17,7 +17,8 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use wagate_domain::{
     Clock, Event, EventId, EventPayload, EventPublisher, MessageStatus, MessageStatusPayload,
-    OutboxEntry, OutboxStatus, OutboxStatusPayload, Session, SessionId, SessionStatus, Store,
+    OutboxEntry, OutboxOutcome, OutboxStatus, OutboxStatusPayload, Session, SessionId,
+    SessionStatus, Store,
 };
 
 use super::send_request::SendRequest;
@@ -68,9 +69,20 @@ struct Inner {
     stop: CancellationToken,
 }
 
+/// Rows claimed at once per session. Each is sent only after the one before it; the batch
+/// bounds how many a crash can leave `sending` until their lease runs out.
+const CLAIM_BATCH: u32 = 32;
+
+/// A batch's sent rows whose message and outcome are being stored.
+#[derive(Default)]
+struct InFlight {
+    stores: JoinSet<Result<(), ServiceError>>,
+    sent: Vec<(OutboxEntry, SendRequest, String)>,
+}
+
 /// What one step of a session's drain did.
 enum Step {
-    /// A row was sent or failed: look for the next.
+    /// A batch was sent or failed: look for the next.
     Done,
     /// Nothing to claim (or another worker's claim is in flight).
     Idle,
@@ -235,6 +247,10 @@ impl OutboxWorker {
         }
     }
 
+    /// Claims up to [`CLAIM_BATCH`] rows of the session and sends them one after the other. A
+    /// sent row's message and outcome are stored while the next row is on the wire (its record
+    /// is built first, so the timeline keeps the send order); the batch ends when every one is
+    /// committed, before the next claim.
     async fn step(&self, id: &SessionId) -> Result<Step, ServiceError> {
         let inner = &self.inner;
         let messaging = &inner.messaging;
@@ -247,61 +263,123 @@ impl OutboxWorker {
         let Ok(client) = messaging.live(&session).await else {
             return Ok(Step::NotLive);
         };
-        let Some(entry) = store.claim_outbox(id, inner.clock.now_ms(), lease).await? else {
+        let entries = store
+            .claim_outbox(id, inner.clock.now_ms(), lease, CLAIM_BATCH)
+            .await?;
+        if entries.is_empty() {
             return Ok(Step::Idle);
-        };
-        let request: SendRequest = match serde_json::from_str(&entry.payload) {
-            Ok(r) => r,
-            Err(err) => {
-                return self
-                    .fail(&session, &entry, &format!("stored request: {err}"))
-                    .await;
-            }
-        };
-        if let Err(ServiceError::RateLimited { retry_after }) = messaging.consume_budget(&session) {
-            self.requeue(&entry).await?;
-            return Ok(Step::Wait(Duration::from_secs(retry_after.max(1))));
         }
-        let send = async {
-            let mut message = messaging.prepare(&request).await?;
-            messaging.enrich_quote(&session, &mut message).await?;
-            messaging.dispatch(&session, &client, message).await
-        };
-        let outcome = tokio::time::timeout(inner.config.dispatch_timeout, send)
-            .await
-            .unwrap_or_else(|_| Err(ServiceError::Unavailable("dispatch timed out".into())));
-        match outcome {
-            Ok(sent) => {
-                let payload = serde_json::to_string(&request.without_inline_media()).ok();
-                store
-                    .finish_outbox(
-                        &entry.id,
-                        OutboxStatus::Sent,
-                        Some(&sent.id),
-                        None,
-                        payload.as_deref(),
-                        inner.clock.now_ms(),
-                    )
-                    .await?;
-                self.publish_sent(&session, &entry, &request, &sent.id);
-                Ok(Step::Done)
+        let mut batch = InFlight::default();
+        let mut rows = entries.into_iter();
+        while let Some(entry) = rows.next() {
+            if inner.stop.is_cancelled() {
+                // Shutting down: what is on the wire finishes, the rest goes back to the queue.
+                self.settle(&session, &mut batch).await?;
+                self.requeue(std::iter::once(entry).chain(rows)).await?;
+                return Ok(Step::Done);
             }
-            Err(ServiceError::Unavailable(msg)) if entry.attempts < inner.config.max_attempts => {
-                tracing::info!(session = %id, outbox = %entry.id, %msg, "async send deferred");
-                self.requeue(&entry).await?;
-                Ok(Step::Wait(inner.config.retry_delay))
+            let request: SendRequest = match serde_json::from_str(&entry.payload) {
+                Ok(r) => r,
+                Err(err) => {
+                    self.settle(&session, &mut batch).await?;
+                    self.fail(&session, &entry, &format!("stored request: {err}"))
+                        .await?;
+                    continue;
+                }
+            };
+            if let Err(ServiceError::RateLimited { retry_after }) =
+                messaging.consume_budget(&session)
+            {
+                self.settle(&session, &mut batch).await?;
+                self.requeue(std::iter::once(entry).chain(rows)).await?;
+                return Ok(Step::Wait(Duration::from_secs(retry_after.max(1))));
             }
-            Err(err) => self.fail(&session, &entry, &err.to_string()).await,
+            if request.reply_to.is_some() {
+                // The quoted message may be one of this batch, still being stored.
+                self.settle(&session, &mut batch).await?;
+            }
+            let send = async {
+                let mut message = messaging.prepare(&request).await?;
+                messaging.enrich_quote(&session, &mut message).await?;
+                let sent = messaging.send_only(&client, &message).await?;
+                Ok::<_, ServiceError>((message, sent))
+            };
+            let outcome = tokio::time::timeout(inner.config.dispatch_timeout, send)
+                .await
+                .unwrap_or_else(|_| Err(ServiceError::Unavailable("dispatch timed out".into())));
+            match outcome {
+                Ok((message, sent)) => {
+                    let record = messaging.outgoing_record(&session, &message, &sent);
+                    let outcome = OutboxOutcome {
+                        id: entry.id.clone(),
+                        status: OutboxStatus::Sent,
+                        wa_message_id: Some(sent.id.clone()),
+                        error: None,
+                        payload: serde_json::to_string(&request.without_inline_media()).ok(),
+                        now_ms: inner.clock.now_ms(),
+                    };
+                    let (messaging, s) = (messaging.clone(), session.clone());
+                    batch.stores.spawn(async move {
+                        messaging.store_outgoing(&s, record).await;
+                        messaging.finish_outbox(outcome).await
+                    });
+                    batch.sent.push((entry, request, sent.id));
+                }
+                Err(ServiceError::Unavailable(msg))
+                    if entry.attempts < inner.config.max_attempts =>
+                {
+                    tracing::info!(session = %id, outbox = %entry.id, %msg, "async send deferred");
+                    self.settle(&session, &mut batch).await?;
+                    self.requeue(std::iter::once(entry).chain(rows)).await?;
+                    return Ok(Step::Wait(inner.config.retry_delay));
+                }
+                Err(err) => {
+                    self.settle(&session, &mut batch).await?;
+                    self.fail(&session, &entry, &err.to_string()).await?;
+                }
+            }
         }
+        self.settle(&session, &mut batch).await?;
+        Ok(Step::Done)
     }
 
-    async fn requeue(&self, entry: &OutboxEntry) -> Result<(), ServiceError> {
-        let store = self.inner.messaging.store();
-        let now = self.inner.clock.now_ms();
-        store
-            .finish_outbox(&entry.id, OutboxStatus::Queued, None, None, None, now)
-            .await?;
+    /// Waits until the batch's sent rows are stored, then publishes their events in send
+    /// order.
+    async fn settle(&self, session: &Session, batch: &mut InFlight) -> Result<(), ServiceError> {
+        let mut failed = None;
+        while let Some(done) = batch.stores.join_next().await {
+            match done {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => failed = Some(err),
+                Err(join) => failed = Some(ServiceError::Internal(join.to_string().into())),
+            }
+        }
+        if let Some(err) = failed {
+            // Rows whose outcome was not recorded stay `sending` until their lease runs out.
+            batch.sent.clear();
+            return Err(err);
+        }
+        for (entry, request, wa_id) in batch.sent.drain(..) {
+            self.publish_sent(session, &entry, &request, &wa_id);
+        }
         Ok(())
+    }
+
+    /// Puts claimed rows back to `queued` (budget spent, network unavailable).
+    async fn requeue(
+        &self,
+        entries: impl Iterator<Item = OutboxEntry>,
+    ) -> Result<(), ServiceError> {
+        let now = self.inner.clock.now_ms();
+        let outcomes: Vec<_> = entries
+            .map(|e| OutboxOutcome::status(e.id, OutboxStatus::Queued, now))
+            .collect();
+        Ok(self
+            .inner
+            .messaging
+            .store()
+            .finish_outbox(&outcomes)
+            .await?)
     }
 
     async fn fail(
@@ -314,15 +392,10 @@ impl OutboxWorker {
         let now = self.inner.clock.now_ms();
         self.inner
             .messaging
-            .store()
-            .finish_outbox(
-                &entry.id,
-                OutboxStatus::Failed,
-                None,
-                Some(error),
-                None,
-                now,
-            )
+            .finish_outbox(OutboxOutcome {
+                error: Some(error.to_owned()),
+                ..OutboxOutcome::status(entry.id.clone(), OutboxStatus::Failed, now)
+            })
             .await?;
         self.publish(
             session,

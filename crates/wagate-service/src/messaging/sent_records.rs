@@ -1,161 +1,90 @@
-//! Sent messages stored in group commits. Every synchronous send stores its message (and
-//! touches its chat) before it answers; with many sends in flight, one transaction per send
-//! spends most of its time taking the database's write lock and committing. Sends that arrive
-//! while a commit is running wait for the next one, which stores them all together
-//! ([`MessageStore::record_messages`]): a lone send is stored at once, as before, and a busy
-//! node commits fewer, larger transactions.
+//! Sent messages stored in group commits ([`GroupCommit`]). Every synchronous send stores its
+//! message (and touches its chat) before it answers; sends in flight together are stored in one
+//! transaction ([`MessageStore::record_messages`]).
 //!
 //! A DM's chat is stored under its canonical JID (its LID when the phone number maps to
 //! exactly one), resolved here once per distinct recipient of a batch.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
-use tokio::sync::oneshot;
 use wagate_domain::{ChatKind, ChatTouch, MessageStore, NewMessage, StoreError, StoreResult};
 
-/// The most messages one transaction stores; more wait for the next.
-const MAX_BATCH: usize = 256;
+use super::group_commit::{Batch, GroupCommit};
 
 /// Cheap to clone; clones share the queue.
 #[derive(Clone)]
 pub(crate) struct SentRecords {
-    shared: Arc<Shared>,
+    group: GroupCommit<SentBatch>,
 }
 
-struct Shared {
+struct SentBatch {
     store: Arc<dyn MessageStore>,
-    state: Mutex<State>,
-}
-
-#[derive(Default)]
-struct State {
-    pending: Vec<Pending>,
-    /// Whether a writer task is running; it takes whatever is pending until nothing is.
-    writing: bool,
-}
-
-struct Pending {
-    chat: ChatTouch,
-    row: NewMessage,
-    done: oneshot::Sender<StoreResult<String>>,
 }
 
 impl SentRecords {
     pub(crate) fn new(store: Arc<dyn MessageStore>) -> Self {
         Self {
-            shared: Arc::new(Shared {
-                store,
-                state: Mutex::default(),
-            }),
+            group: GroupCommit::new(SentBatch { store }),
         }
     }
 
     /// Stores `row` and touches `chat` (both under the chat's canonical JID, which is
     /// returned) in the next group commit.
     pub(crate) async fn record(&self, chat: ChatTouch, row: NewMessage) -> StoreResult<String> {
-        let (done, answer) = oneshot::channel();
-        let start_writer = {
-            let mut state = self.shared.lock();
-            state.pending.push(Pending { chat, row, done });
-            !std::mem::replace(&mut state.writing, true)
-        };
-        if start_writer {
-            // A task, not the caller: a caller that goes away (its client hung up) must not
-            // strand the messages of the others.
-            tokio::spawn(write_pending(self.shared.clone()));
-        }
-        answer
-            .await
-            .unwrap_or_else(|_| Err(StoreError::Backend("sent message writer stopped".into())))
+        self.group.submit((chat, row)).await
     }
 }
 
-impl Shared {
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        // Nothing runs under the lock that could leave the state half-changed.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
+impl Batch for SentBatch {
+    type Item = (ChatTouch, NewMessage);
+    type Output = String;
 
-/// Ends a writer (also by a panic): clears `writing`, or hands what is still pending to a new
-/// writer — a send may have queued after the writer's last look and before this.
-struct WriterGuard(Arc<Shared>);
-
-impl Drop for WriterGuard {
-    fn drop(&mut self) {
-        let mut state = self.0.lock();
-        state.writing = !state.pending.is_empty();
-        if state.writing {
-            tokio::spawn(write_pending(self.0.clone()));
+    async fn write(&self, mut batch: Vec<(ChatTouch, NewMessage)>) -> Vec<StoreResult<String>> {
+        let store = self.store.as_ref();
+        if let Err(err) = canonicalize(store, &mut batch).await {
+            let message = err.to_string();
+            return batch
+                .iter()
+                .map(|_| Err(StoreError::Backend(message.clone().into())))
+                .collect();
         }
-    }
-}
-
-async fn write_pending(shared: Arc<Shared>) {
-    let guard = WriterGuard(shared);
-    loop {
-        let batch: Vec<Pending> = {
-            let mut state = guard.0.lock();
-            if state.pending.is_empty() {
-                return;
-            }
-            let n = state.pending.len().min(MAX_BATCH);
-            state.pending.drain(..n).collect()
-        };
-        write_batch(guard.0.store.as_ref(), batch).await;
-    }
-}
-
-async fn write_batch(store: &dyn MessageStore, mut batch: Vec<Pending>) {
-    if let Err(err) = canonicalize(store, &mut batch).await {
-        let message = err.to_string();
-        for p in batch {
-            let _ = p
-                .done
-                .send(Err(StoreError::Backend(message.clone().into())));
-        }
-        return;
-    }
-    let rows: Vec<(ChatTouch, NewMessage)> = batch
-        .iter()
-        .map(|p| (p.chat.clone(), p.row.clone()))
-        .collect();
-    match store.record_messages(&rows).await {
-        Ok(_) => {
-            for p in batch {
-                let _ = p.done.send(Ok(p.row.chat_jid));
-            }
-        }
-        Err(err) if batch.len() == 1 => {
-            if let Some(p) = batch.pop() {
-                let _ = p.done.send(Err(err));
-            }
-        }
-        // One bad message must not fail the others: each is tried alone.
-        Err(_) => {
-            for p in batch {
-                let result = store.record_message(&p.chat, &p.row).await;
-                let _ = p.done.send(result.map(|_| p.row.chat_jid));
+        match store.record_messages(&batch).await {
+            Ok(_) => batch.into_iter().map(|(_, row)| Ok(row.chat_jid)).collect(),
+            Err(err) if batch.len() == 1 => vec![Err(err)],
+            // One bad message must not fail the others: each is tried alone.
+            Err(_) => {
+                let mut results = Vec::with_capacity(batch.len());
+                for (chat, row) in batch {
+                    let result = store.record_message(&chat, &row).await;
+                    results.push(result.map(|_| row.chat_jid));
+                }
+                results
             }
         }
     }
 }
 
 /// Stores each DM under its canonical JID, looked up once per distinct recipient.
-async fn canonicalize(store: &dyn MessageStore, batch: &mut [Pending]) -> StoreResult<()> {
+async fn canonicalize(
+    store: &dyn MessageStore,
+    batch: &mut [(ChatTouch, NewMessage)],
+) -> StoreResult<()> {
     let mut canonical: HashMap<String, String> = HashMap::new();
-    for p in batch.iter_mut().filter(|p| p.chat.kind == ChatKind::Dm) {
-        let jid = match canonical.get(&p.chat.jid) {
+    for (chat, row) in batch
+        .iter_mut()
+        .filter(|(chat, _)| chat.kind == ChatKind::Dm)
+    {
+        let jid = match canonical.get(&chat.jid) {
             Some(jid) => jid.clone(),
             None => {
-                let jid = store.canonical_dm_jid(&p.chat.jid).await?;
-                canonical.insert(p.chat.jid.clone(), jid.clone());
+                let jid = store.canonical_dm_jid(&chat.jid).await?;
+                canonical.insert(chat.jid.clone(), jid.clone());
                 jid
             }
         };
-        p.row.chat_jid.clone_from(&jid);
-        p.chat.jid = jid;
+        row.chat_jid.clone_from(&jid);
+        chat.jid = jid;
     }
     Ok(())
 }

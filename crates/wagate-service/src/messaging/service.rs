@@ -13,6 +13,7 @@ use wagate_domain::{
 };
 
 use super::budget::SendBudget;
+use super::outbox_outcomes::OutboxOutcomes;
 use super::send_request::{PendingUrl, SendRequest};
 use super::sent_records::SentRecords;
 use crate::session_manager::engine_error;
@@ -32,8 +33,17 @@ pub struct MessagingService {
     key_ttl: Duration,
     /// Where sent messages are stored, in group commits.
     sent_records: SentRecords,
+    /// Where outbox outcomes are stored, in group commits.
+    outbox_outcomes: OutboxOutcomes,
     /// Tells the outbox worker a session has a new queued send (set when it starts).
     outbox_waker: OnceLock<UnboundedSender<SessionId>>,
+}
+
+/// A sent message as it will be stored ([`MessagingService::outgoing_record`]).
+pub(crate) struct OutgoingRecord {
+    touch: ChatTouch,
+    row: NewMessage,
+    poll: Option<wagate_domain::PollSpec>,
 }
 
 /// The target of a message operation (edit, revoke, react, forward, vote).
@@ -56,6 +66,7 @@ impl MessagingService {
             .unwrap_or_default();
         Self {
             sent_records: SentRecords::new(store.clone()),
+            outbox_outcomes: OutboxOutcomes::new(store.clone()),
             store,
             manager,
             clock,
@@ -74,6 +85,14 @@ impl MessagingService {
 
     pub(crate) fn key_ttl_ms(&self) -> i64 {
         i64::try_from(self.key_ttl.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// Records the outcome of an outbox row's dispatch (in a group commit).
+    pub(crate) async fn finish_outbox(
+        &self,
+        outcome: wagate_domain::OutboxOutcome,
+    ) -> ServiceResult<()> {
+        Ok(self.outbox_outcomes.record(outcome).await?)
     }
 
     pub(crate) fn now_ms(&self) -> i64 {
@@ -229,11 +248,20 @@ impl MessagingService {
         client: &Arc<dyn EngineClient>,
         message: OutgoingMessage,
     ) -> ServiceResult<SentMessage> {
-        let sent = client.send(message.clone()).await.map_err(engine_error)?;
-        if let Err(err) = self.record_outgoing(s, &message, &sent).await {
-            tracing::warn!(session = %s.id, %err, "sent message not recorded");
-        }
+        let sent = self.send_only(client, &message).await?;
+        let record = self.outgoing_record(s, &message, &sent);
+        self.store_outgoing(s, record).await;
         Ok(sent)
+    }
+
+    /// Sends a prepared message without recording it: [`Self::outgoing_record`] and
+    /// [`Self::store_outgoing`] do that.
+    pub(crate) async fn send_only(
+        &self,
+        client: &Arc<dyn EngineClient>,
+        message: &OutgoingMessage,
+    ) -> ServiceResult<SentMessage> {
+        client.send(message.clone()).await.map_err(engine_error)
     }
 
     pub(crate) async fn enrich_quote(
@@ -253,12 +281,15 @@ impl MessagingService {
         Ok(())
     }
 
-    async fn record_outgoing(
+    /// The stored form of a sent message. Built when the send returns, so messages sent one
+    /// after the other get ids (and a timeline place) in that order, however their stores
+    /// overlap.
+    pub(crate) fn outgoing_record(
         &self,
         s: &Session,
         message: &OutgoingMessage,
         sent: &SentMessage,
-    ) -> ServiceResult<()> {
+    ) -> OutgoingRecord {
         let to = message.to.canonical();
         // Made canonical (a DM's LID) by the group commit that stores it.
         let chat_jid = to.to_string();
@@ -303,14 +334,31 @@ impl MessagingService {
             last_message_at: sent.timestamp,
             unread: false,
         };
+        let poll = match &message.content {
+            wagate_domain::engine::OutgoingContent::Poll(spec) => Some(spec.clone()),
+            _ => None,
+        };
+        OutgoingRecord { touch, row, poll }
+    }
+
+    /// Stores a sent message (failures are logged, not returned: the message is out).
+    pub(crate) async fn store_outgoing(&self, s: &Session, record: OutgoingRecord) {
+        if let Err(err) = self.try_store_outgoing(s, record).await {
+            tracing::warn!(session = %s.id, %err, "sent message not recorded");
+        }
+    }
+
+    async fn try_store_outgoing(&self, s: &Session, record: OutgoingRecord) -> ServiceResult<()> {
+        let OutgoingRecord { touch, row, poll } = record;
+        let (wa_id, now) = (row.wa_message_id.clone(), row.created_at);
         let chat_jid = self.sent_records.record(touch, row).await?;
         // Its delivery receipt may have come back before the row was committed.
         self.manager
-            .sent_stored(s, std::slice::from_ref(&sent.id))
+            .sent_stored(s, std::slice::from_ref(&wa_id))
             .await;
-        if let wagate_domain::engine::OutgoingContent::Poll(spec) = &message.content {
+        if let Some(spec) = poll {
             self.store
-                .upsert_poll(&s.id, &sent.id, &chat_jid, spec, now)
+                .upsert_poll(&s.id, &wa_id, &chat_jid, &spec, now)
                 .await?;
         }
         Ok(())

@@ -3,7 +3,7 @@
 
 use sha2::{Digest, Sha256};
 use wagate_domain::engine::SentMessage;
-use wagate_domain::{OutboxEntry, OutboxId, OutboxInsert, OutboxStatus, Session};
+use wagate_domain::{OutboxEntry, OutboxId, OutboxInsert, OutboxOutcome, OutboxStatus, Session};
 
 use super::send_request::SendRequest;
 use crate::{MessagingService, ServiceError, ServiceResult};
@@ -56,20 +56,19 @@ impl MessagingService {
             return Ok(SendOutcome::Replayed(existing));
         }
         let outcome = self.send_prepared(s, message).await;
-        let (status, wa_id, error) = match &outcome {
-            Ok(sent) => (OutboxStatus::Sent, Some(sent.id.as_str()), None),
+        let (status, wa_message_id, error) = match &outcome {
+            Ok(sent) => (OutboxStatus::Sent, Some(sent.id.clone()), None),
             Err(err) => (OutboxStatus::Failed, None, Some(err.to_string())),
         };
-        self.store()
-            .finish_outbox(
-                &entry.id,
-                status,
-                wa_id,
-                error.as_deref(),
-                None,
-                self.now_ms(),
-            )
-            .await?;
+        self.finish_outbox(OutboxOutcome {
+            id: entry.id.clone(),
+            status,
+            wa_message_id,
+            error,
+            payload: None,
+            now_ms: self.now_ms(),
+        })
+        .await?;
         Ok(SendOutcome::Sent {
             sent: outcome?,
             outbox_id: Some(entry.id),
