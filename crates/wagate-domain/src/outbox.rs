@@ -55,6 +55,9 @@ pub struct OutboxOutcome {
     /// Replaces the stored request when given (inline media dropped once sent).
     pub payload: Option<String>,
     pub now_ms: i64,
+    /// The row was claimed but never dispatched (it was behind one that could not go out):
+    /// its claim's attempt is taken back, so `attempts` keeps counting dispatch attempts.
+    pub undo_claim: bool,
 }
 
 impl OutboxOutcome {
@@ -67,6 +70,15 @@ impl OutboxOutcome {
             error: None,
             payload: None,
             now_ms,
+            undo_claim: false,
+        }
+    }
+
+    /// Back to `queued` without having been dispatched.
+    pub fn released(id: OutboxId, now_ms: i64) -> Self {
+        Self {
+            undo_claim: true,
+            ..Self::status(id, OutboxStatus::Queued, now_ms)
         }
     }
 }

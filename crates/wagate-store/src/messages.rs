@@ -667,7 +667,8 @@ macro_rules! impl_message_store {
                 let finish = |o: &'_ wagate_domain::OutboxOutcome| {
                     sqlx::query(
                         "UPDATE outbox SET status = $2, wa_message_id = COALESCE($3, wa_message_id), \
-                         error = $4, payload = COALESCE($5, payload), updated_at = $6 WHERE id = $1",
+                         error = $4, payload = COALESCE($5, payload), updated_at = $6, \
+                         attempts = attempts - $7 WHERE id = $1",
                     )
                     .bind(o.id.as_str().to_owned())
                     .bind(o.status.as_str())
@@ -675,6 +676,7 @@ macro_rules! impl_message_store {
                     .bind(o.error.clone())
                     .bind(o.payload.clone())
                     .bind(o.now_ms)
+                    .bind(i64::from(o.undo_claim))
                 };
                 match outcomes {
                     [] => Ok(()),

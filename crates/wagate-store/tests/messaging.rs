@@ -565,6 +565,7 @@ async fn idempotency_keys_answer_the_first_entry_until_they_expire() {
                 error: None,
                 payload: Some("{\"x\":1}".into()),
                 now_ms: 2_000,
+                undo_claim: false,
             },
             OutboxOutcome {
                 error: Some("boom".into()),
@@ -641,12 +642,24 @@ async fn claims_go_in_order_one_batch_at_a_time_and_take_over_stale_ones() {
                 error: Some("boom".into()),
                 ..OutboxOutcome::status(b.id.clone(), OutboxStatus::Failed, 210)
             },
-            // Back in the queue (budget spent): claimed again next.
-            OutboxOutcome::status(c.id.clone(), OutboxStatus::Queued, 210),
+            // Back in the queue without a dispatch (behind one that could not go out): its
+            // claim's attempt is taken back.
+            OutboxOutcome::released(c.id.clone(), 210),
         ])
         .await
         .unwrap();
     let last = f.m().claim_outbox(&f.session, 220, 50, 2).await.unwrap();
+    assert_eq!(claimed(&last), [(c.id.clone(), 1)]);
+    // Dispatched and deferred (network unavailable): the attempt counts.
+    f.m()
+        .finish_outbox(&[OutboxOutcome::status(
+            c.id.clone(),
+            OutboxStatus::Queued,
+            225,
+        )])
+        .await
+        .unwrap();
+    let last = f.m().claim_outbox(&f.session, 226, 50, 2).await.unwrap();
     assert_eq!(claimed(&last), [(c.id.clone(), 2)]);
     f.m()
         .finish_outbox(&[OutboxOutcome::status(c.id.clone(), OutboxStatus::Sent, 230)])

@@ -275,7 +275,8 @@ impl OutboxWorker {
             if inner.stop.is_cancelled() {
                 // Shutting down: what is on the wire finishes, the rest goes back to the queue.
                 self.settle(&session, &mut batch).await?;
-                self.requeue(std::iter::once(entry).chain(rows)).await?;
+                self.requeue(None, std::iter::once(entry).chain(rows))
+                    .await?;
                 return Ok(Step::Done);
             }
             let request: SendRequest = match serde_json::from_str(&entry.payload) {
@@ -291,7 +292,8 @@ impl OutboxWorker {
                 messaging.consume_budget(&session)
             {
                 self.settle(&session, &mut batch).await?;
-                self.requeue(std::iter::once(entry).chain(rows)).await?;
+                self.requeue(None, std::iter::once(entry).chain(rows))
+                    .await?;
                 return Ok(Step::Wait(Duration::from_secs(retry_after.max(1))));
             }
             if request.reply_to.is_some() {
@@ -317,6 +319,7 @@ impl OutboxWorker {
                         error: None,
                         payload: serde_json::to_string(&request.without_inline_media()).ok(),
                         now_ms: inner.clock.now_ms(),
+                        undo_claim: false,
                     };
                     let (messaging, s) = (messaging.clone(), session.clone());
                     batch.stores.spawn(async move {
@@ -330,7 +333,7 @@ impl OutboxWorker {
                 {
                     tracing::info!(session = %id, outbox = %entry.id, %msg, "async send deferred");
                     self.settle(&session, &mut batch).await?;
-                    self.requeue(std::iter::once(entry).chain(rows)).await?;
+                    self.requeue(Some(entry), rows).await?;
                     return Ok(Step::Wait(inner.config.retry_delay));
                 }
                 Err(err) => {
@@ -365,14 +368,19 @@ impl OutboxWorker {
         Ok(())
     }
 
-    /// Puts claimed rows back to `queued` (budget spent, network unavailable).
+    /// Puts claimed rows back to `queued`: `tried` was dispatched (network unavailable), the
+    /// `untried` were not (they were behind it, or the budget was spent, or the node stops) and
+    /// get their claim's attempt back.
     async fn requeue(
         &self,
-        entries: impl Iterator<Item = OutboxEntry>,
+        tried: Option<OutboxEntry>,
+        untried: impl Iterator<Item = OutboxEntry>,
     ) -> Result<(), ServiceError> {
         let now = self.inner.clock.now_ms();
-        let outcomes: Vec<_> = entries
+        let outcomes: Vec<_> = tried
             .map(|e| OutboxOutcome::status(e.id, OutboxStatus::Queued, now))
+            .into_iter()
+            .chain(untried.map(|e| OutboxOutcome::released(e.id, now)))
             .collect();
         Ok(self
             .inner

@@ -67,6 +67,7 @@ impl MessagingService {
             error,
             payload: None,
             now_ms: self.now_ms(),
+            undo_claim: false,
         })
         .await?;
         Ok(SendOutcome::Sent {
