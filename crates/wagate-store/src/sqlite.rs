@@ -240,6 +240,22 @@ mod tests {
         dir
     }
 
+    /// A store on a new data directory.
+    async fn fresh_store() -> (std::path::PathBuf, SqliteStore) {
+        let dir = fresh_dir();
+        let store = SqliteStore::open(&crate::sqlite_url_for_data_dir(&dir))
+            .await
+            .unwrap();
+        (dir, store)
+    }
+
+    /// Closes the store and deletes its data directory.
+    async fn discard(dir: std::path::PathBuf, store: SqliteStore) {
+        store.close().await;
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     fn organization(name: &str) -> Organization {
         Organization {
             id: OrgId::generate(),
@@ -250,10 +266,7 @@ mod tests {
 
     #[tokio::test]
     async fn writes_are_checkpointed_in_the_background_not_by_the_writer() {
-        let dir = fresh_dir();
-        let store = SqliteStore::open(&crate::sqlite_url_for_data_dir(&dir))
-            .await
-            .unwrap();
+        let (dir, store) = fresh_store().await;
         let off: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
             .fetch_one(&store.pool)
             .await
@@ -277,17 +290,12 @@ mod tests {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        store.close().await;
-        drop(store);
-        std::fs::remove_dir_all(&dir).unwrap();
+        discard(dir, store).await;
     }
 
     #[tokio::test]
     async fn a_writer_gets_the_lock_soon_after_another_connection_frees_it() {
-        let dir = fresh_dir();
-        let store = SqliteStore::open(&crate::sqlite_url_for_data_dir(&dir))
-            .await
-            .unwrap();
+        let (dir, store) = fresh_store().await;
         let holder = rusqlite::Connection::open(options_file(&dir)).unwrap();
         holder.execute_batch("BEGIN IMMEDIATE").unwrap();
         let released = std::thread::spawn(move || {
@@ -310,9 +318,7 @@ mod tests {
             "the write waited {:?} after the lock was free",
             done.saturating_duration_since(released)
         );
-        store.close().await;
-        drop(store);
-        std::fs::remove_dir_all(&dir).unwrap();
+        discard(dir, store).await;
     }
 
     /// The outbox claim finds a session's next rows through the index, whatever the session
@@ -320,10 +326,7 @@ mod tests {
     /// with every row sent).
     #[tokio::test]
     async fn the_outbox_claim_reads_the_index_not_the_sessions_rows() {
-        let dir = fresh_dir();
-        let store = SqliteStore::open(&crate::sqlite_url_for_data_dir(&dir))
-            .await
-            .unwrap();
+        let (dir, store) = fresh_store().await;
         let conn = rusqlite::Connection::open(options_file(&dir)).unwrap();
         let mut plan = conn
             .prepare(concat!("EXPLAIN QUERY PLAN ", outbox_claim_sql!()))
@@ -351,19 +354,14 @@ mod tests {
         }
         drop(plan);
         drop(conn);
-        store.close().await;
-        drop(store);
-        std::fs::remove_dir_all(&dir).unwrap();
+        discard(dir, store).await;
     }
 
     /// A writer that is not wagate (a `sqlite3` shell) does not move the change counter: its
     /// change is served from the cache for at most `MAX_AGE`, then read.
     #[tokio::test]
     async fn a_change_by_a_foreign_writer_is_seen_within_the_cache_age() {
-        let dir = fresh_dir();
-        let store = SqliteStore::open(&crate::sqlite_url_for_data_dir(&dir))
-            .await
-            .unwrap();
+        let (dir, store) = fresh_store().await;
         let org = organization("acme");
         store.insert_organization(&org).await.unwrap();
         let session = wagate_domain::NewSession {
@@ -393,9 +391,7 @@ mod tests {
             assert!(changed.elapsed() < crate::point_cache::MAX_AGE * 2);
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        store.close().await;
-        drop(store);
-        std::fs::remove_dir_all(&dir).unwrap();
+        discard(dir, store).await;
     }
 
     #[test]
@@ -414,10 +410,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_database_file_is_read_directly_until_the_store_is_closed() {
-        let dir = fresh_dir();
-        let store = SqliteStore::open(&crate::sqlite_url_for_data_dir(&dir))
-            .await
-            .unwrap();
+        let (dir, store) = fresh_store().await;
         assert!(store.direct().is_some());
         wagate_domain::Store::close(&store).await;
         assert!(

@@ -18,11 +18,16 @@ pub(crate) trait Batch: Send + Sync + 'static {
     type Item: Send + 'static;
     type Output: Send + 'static;
 
-    /// Stores `items` (in one transaction where it can) and answers each, in order.
-    fn write(
+    /// Stores `items` in one transaction and answers each, in order; on an error none is
+    /// stored.
+    fn write_all(
         &self,
-        items: Vec<Self::Item>,
-    ) -> impl Future<Output = Vec<StoreResult<Self::Output>>> + Send;
+        items: &mut [Self::Item],
+    ) -> impl Future<Output = StoreResult<Vec<Self::Output>>> + Send;
+
+    /// Stores one item alone: after a failed group, so one bad item does not fail the others.
+    fn write_one(&self, item: Self::Item)
+    -> impl Future<Output = StoreResult<Self::Output>> + Send;
 }
 
 /// Cheap to clone; clones share the queue.
@@ -118,15 +123,36 @@ async fn write_pending<B: Batch>(shared: Arc<Shared<B>>) {
             let n = state.pending.len().min(MAX_BATCH);
             state.pending.drain(..n).map(|p| (p.item, p.done)).unzip()
         };
-        let count = answers.len();
-        let mut results = guard.0.batch.write(items).await.into_iter();
-        for done in answers {
-            let result = results.next().unwrap_or_else(|| {
-                Err(StoreError::Backend(
-                    format!("group commit answered fewer than {count} writes").into(),
-                ))
-            });
-            let _ = done.send(result);
+        write_group(&guard.0.batch, items, answers).await;
+    }
+}
+
+/// Stores one group and answers its writers: together, or each alone when the group fails.
+async fn write_group<B: Batch>(
+    batch: &B,
+    mut items: Vec<B::Item>,
+    answers: Vec<oneshot::Sender<StoreResult<B::Output>>>,
+) {
+    let count = answers.len();
+    match batch.write_all(&mut items).await {
+        Ok(outputs) => {
+            let mut outputs = outputs.into_iter();
+            for done in answers {
+                let output = outputs.next().ok_or_else(|| {
+                    StoreError::Backend(format!("a group of {count} got fewer answers").into())
+                });
+                let _ = done.send(output);
+            }
+        }
+        Err(err) if count == 1 => {
+            if let Some(done) = answers.into_iter().next() {
+                let _ = done.send(Err(err));
+            }
+        }
+        Err(_) => {
+            for (item, done) in items.into_iter().zip(answers) {
+                let _ = done.send(batch.write_one(item).await);
+            }
         }
     }
 }
@@ -137,28 +163,31 @@ mod tests {
 
     use super::*;
 
-    /// Counts its transactions; item 13 fails.
+    /// Counts its transactions; a group holding 13 fails, and so does 13 alone.
     struct Doubler {
         commits: AtomicUsize,
+    }
+
+    fn double(i: u32) -> StoreResult<u32> {
+        if i == 13 {
+            Err(StoreError::Backend("unlucky".into()))
+        } else {
+            Ok(i * 2)
+        }
     }
 
     impl Batch for Doubler {
         type Item = u32;
         type Output = u32;
 
-        async fn write(&self, items: Vec<u32>) -> Vec<StoreResult<u32>> {
+        async fn write_all(&self, items: &mut [u32]) -> StoreResult<Vec<u32>> {
             self.commits.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            items
-                .into_iter()
-                .map(|i| {
-                    if i == 13 {
-                        Err(StoreError::Backend("unlucky".into()))
-                    } else {
-                        Ok(i * 2)
-                    }
-                })
-                .collect()
+            items.iter().map(|&i| double(i)).collect()
+        }
+
+        async fn write_one(&self, item: u32) -> StoreResult<u32> {
+            double(item)
         }
     }
 
@@ -175,7 +204,8 @@ mod tests {
             }
         }
         let commits = group.shared.batch.commits.load(Ordering::SeqCst);
-        // The first write goes alone; the 99 queued behind it share the next commit.
+        // The first write goes alone; the 99 queued behind it share the next commit, which
+        // fails on 13: each of them is then stored alone, and only 13 fails.
         assert!(commits <= 3, "{commits} commits for 100 writes");
         // A lone write later is stored at once, in a commit of its own.
         assert_eq!(group.submit(4).await.unwrap(), 8);

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use wagate_domain::{ChatKind, ChatTouch, MessageStore, NewMessage, StoreError, StoreResult};
+use wagate_domain::{ChatKind, ChatTouch, MessageStore, NewMessage, StoreResult};
 
 use super::group_commit::{Batch, GroupCommit};
 
@@ -40,28 +40,17 @@ impl Batch for SentBatch {
     type Item = (ChatTouch, NewMessage);
     type Output = String;
 
-    async fn write(&self, mut batch: Vec<(ChatTouch, NewMessage)>) -> Vec<StoreResult<String>> {
-        let store = self.store.as_ref();
-        if let Err(err) = canonicalize(store, &mut batch).await {
-            let message = err.to_string();
-            return batch
-                .iter()
-                .map(|_| Err(StoreError::Backend(message.clone().into())))
-                .collect();
-        }
-        match store.record_messages(&batch).await {
-            Ok(_) => batch.into_iter().map(|(_, row)| Ok(row.chat_jid)).collect(),
-            Err(err) if batch.len() == 1 => vec![Err(err)],
-            // One bad message must not fail the others: each is tried alone.
-            Err(_) => {
-                let mut results = Vec::with_capacity(batch.len());
-                for (chat, row) in batch {
-                    let result = store.record_message(&chat, &row).await;
-                    results.push(result.map(|_| row.chat_jid));
-                }
-                results
-            }
-        }
+    async fn write_all(&self, batch: &mut [(ChatTouch, NewMessage)]) -> StoreResult<Vec<String>> {
+        canonicalize(self.store.as_ref(), batch).await?;
+        self.store.record_messages(batch).await?;
+        Ok(batch.iter().map(|(_, row)| row.chat_jid.clone()).collect())
+    }
+
+    async fn write_one(&self, mut item: (ChatTouch, NewMessage)) -> StoreResult<String> {
+        canonicalize(self.store.as_ref(), std::slice::from_mut(&mut item)).await?;
+        let (chat, row) = item;
+        self.store.record_message(&chat, &row).await?;
+        Ok(row.chat_jid)
     }
 }
 

@@ -13,7 +13,8 @@ use wagate_domain::{
 };
 
 use super::budget::SendBudget;
-use super::outbox_outcomes::OutboxOutcomes;
+use super::group_commit::GroupCommit;
+use super::outbox_outcomes::OutcomeBatch;
 use super::send_request::{PendingUrl, SendRequest};
 use super::sent_records::SentRecords;
 use crate::session_manager::engine_error;
@@ -34,7 +35,7 @@ pub struct MessagingService {
     /// Where sent messages are stored, in group commits.
     sent_records: SentRecords,
     /// Where outbox outcomes are stored, in group commits.
-    outbox_outcomes: OutboxOutcomes,
+    outbox_outcomes: GroupCommit<OutcomeBatch>,
     /// Tells the outbox worker a session has a new queued send (set when it starts).
     outbox_waker: OnceLock<UnboundedSender<SessionId>>,
 }
@@ -66,7 +67,9 @@ impl MessagingService {
             .unwrap_or_default();
         Self {
             sent_records: SentRecords::new(store.clone()),
-            outbox_outcomes: OutboxOutcomes::new(store.clone()),
+            outbox_outcomes: GroupCommit::new(OutcomeBatch {
+                store: store.clone(),
+            }),
             store,
             manager,
             clock,
@@ -92,7 +95,7 @@ impl MessagingService {
         &self,
         outcome: wagate_domain::OutboxOutcome,
     ) -> ServiceResult<()> {
-        Ok(self.outbox_outcomes.record(outcome).await?)
+        Ok(self.outbox_outcomes.submit(outcome).await?)
     }
 
     pub(crate) fn now_ms(&self) -> i64 {
